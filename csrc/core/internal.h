@@ -1,0 +1,21 @@
+/* internal.h - declarations shared inside the core only. */
+#ifndef TC_INTERNAL_H
+#define TC_INTERNAL_H
+#include "tlscheck.h"
+
+/* Web-PKI rules OpenSSL leaves to the caller (RFC 5280 section 4.2, CA/B
+ * Forum baseline requirements), checked on the path OpenSSL built (leaf
+ * first, anchor last) or, when no path was built, on the given chain.
+ * Adds problems to report; TC_FAIL only on allocation failure. */
+TC_MUST_USE tc_status tc_policy_check(tc_report *report, STACK_OF(X509) *path,
+                                      const tc_verify_params *params,
+                                      tc_error *err);
+
+/* Fills render vars describing the certificate at `depth` of report->chain
+ * (cert/subject/issuer/dates) into caller-provided storage. */
+typedef struct tc_cert_vars {
+    char cert[600], subject[512], issuer[512], not_before[40], not_after[40], days[24];
+} tc_cert_vars;
+void tc_cert_vars_fill(tc_cert_vars *cv, X509 *x, int depth, int64_t now, tc_render_vars *vars);
+
+#endif

@@ -1,0 +1,418 @@
+/*
+ * tlscheck.h - the public interface of pytlscheck's C core.
+ *
+ * The core never includes Python.h: a C program (csrc/tests/) drives it the
+ * same way the CPython binding (csrc/binding/) does.
+ *
+ * Conventions (see STYLE.md, "Habits"):
+ *  - A function that can fail returns tc_status (TC_OK or TC_FAIL), marked
+ *    TC_MUST_USE, and on failure fills the caller's tc_error.  "Could not
+ *    decide" is TC_FAIL; "no" is a result in an out-struct.
+ *  - *_new / *_free pairs; every *_free accepts NULL.  Pointers documented as
+ *    "borrowed" are owned by someone else and stay valid as long as it does.
+ *  - Untrusted bytes travel as (pointer, length).
+ *  - Times are Unix seconds, UTC (int64_t).  Durations in the report are
+ *    milliseconds (double, -1 when not measured).
+ */
+#ifndef TLSCHECK_H
+#define TLSCHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define TC_MUST_USE __attribute__((warn_unused_result))
+#define TC_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define TC_MUST_USE
+#define TC_PRINTF(a, b)
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Status and errors                                                   */
+/* ------------------------------------------------------------------ */
+
+typedef enum tc_status { TC_OK = 0, TC_FAIL = -1 } tc_status;
+
+/* Why a call could not produce a result.  The binding maps these to Python
+ * exceptions: INVALID -> ValueError, IO -> OSError (with sys_errno),
+ * NOMEM -> MemoryError, INTERNAL -> RuntimeError. */
+typedef enum tc_errcode {
+    TC_E_NONE = 0,
+    TC_E_INVALID,   /* bad input from the caller: garbage PEM, bad hostname */
+    TC_E_IO,        /* a file could not be read; sys_errno says why */
+    TC_E_NOMEM,
+    TC_E_INTERNAL   /* an OpenSSL call failed unexpectedly */
+} tc_errcode;
+
+typedef struct tc_error {
+    tc_errcode code;
+    int sys_errno;
+    char msg[512];  /* a whole sentence that names the input */
+} tc_error;
+
+void tc_error_clear(tc_error *err);
+/* Sets code and formats msg.  Returns TC_FAIL so callers can
+ * `return tc_error_set(err, ...)`.  err may be NULL. */
+tc_status tc_error_set(tc_error *err, tc_errcode code, const char *fmt, ...)
+    TC_PRINTF(3, 4);
+
+/* ------------------------------------------------------------------ */
+/* Problem kinds: generated from csrc/core/kinds.h (the one table)     */
+/* ------------------------------------------------------------------ */
+
+typedef enum tc_severity { TC_SEV_ERROR = 0, TC_SEV_WARNING = 1 } tc_severity;
+
+typedef enum tc_kind {
+#define TC_KIND(id, name, sev, exc, msg, fix, see_file, see_live) TC_KIND_##id,
+#include "../core/kinds.h"
+#undef TC_KIND
+    TC_KIND__COUNT
+} tc_kind;
+
+typedef struct tc_kind_info {
+    tc_kind kind;
+    const char *name;          /* stable string, e.g. "expired" */
+    tc_severity severity;
+    const char *exception;     /* Python exception class name */
+    const char *message;       /* template, see tc_render() */
+    const char *fix;           /* template */
+    const char *see_file;      /* openssl command template, offline */
+    const char *see_live;      /* openssl command template, live endpoint */
+} tc_kind_info;
+
+/* The table, in "most fundamental first" order.  Never NULL for a valid
+ * kind; NULL when kind is out of range. */
+const tc_kind_info *tc_kind_get(tc_kind kind);
+/* Lookup by name; returns TC_KIND__COUNT when unknown. */
+tc_kind tc_kind_by_name(const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Certificates (cert.c)                                               */
+/* ------------------------------------------------------------------ */
+
+/* Parse a PEM bundle (one or more CERTIFICATE / TRUSTED CERTIFICATE
+ * blocks, other PEM blocks such as keys are skipped) or a single DER
+ * certificate.  `what` names the input in error messages (a path, or
+ * "the PEM data").  Zero certificates, garbage, truncated PEM or trailing
+ * DER bytes are TC_E_INVALID.  On success *out is a new stack the caller
+ * frees with OSSL_STACK_OF_X509_free / sk_X509_pop_free(.., X509_free). */
+TC_MUST_USE tc_status tc_certs_parse(const unsigned char *data, size_t len,
+                                     const char *what, STACK_OF(X509) **out,
+                                     tc_error *err);
+
+/* Read a file and parse it as above; a missing file is TC_E_IO naming
+ * the path. */
+TC_MUST_USE tc_status tc_certs_load_file(const char *path,
+                                         STACK_OF(X509) **out, tc_error *err);
+
+/* Parse CRLs (PEM bundle or single DER). Same rules as tc_certs_parse. */
+TC_MUST_USE tc_status tc_crls_parse(const unsigned char *data, size_t len,
+                                    const char *what,
+                                    STACK_OF(X509_CRL) **out, tc_error *err);
+
+typedef struct tc_strlist {
+    char **items;   /* owned, each NUL-terminated (escaped, see below) */
+    size_t count;
+} tc_strlist;
+
+typedef enum tc_key_type {
+    TC_KEY_UNKNOWN = 0, TC_KEY_RSA, TC_KEY_EC, TC_KEY_ED25519, TC_KEY_ED448,
+    TC_KEY_DSA, TC_KEY_RSA_PSS
+} tc_key_type;
+
+/* Every field extracted from one certificate.  All strings are owned by
+ * the struct, UTF-8, and safe to print: control characters and NUL bytes
+ * found in the certificate are escaped as \xNN (the *_has_nul flags say
+ * when a NUL was seen, which makes a name malformed). */
+typedef struct tc_cert_info {
+    char *subject;              /* RFC 4514, e.g. "CN=api.example.com,O=Ex" */
+    char *issuer;               /* RFC 4514 */
+    char *common_name;          /* last CN of the subject, or NULL */
+    tc_strlist dns_names;       /* SAN dNSName entries, in order */
+    tc_strlist ip_addresses;    /* SAN iPAddress entries as text ("10.0.0.1", "::1") */
+    tc_strlist email_addresses; /* SAN rfc822Name entries */
+    char *serial_hex;           /* lowercase hex, no separators, e.g. "0a1b" */
+    int64_t not_before;         /* Unix seconds UTC */
+    int64_t not_after;
+    unsigned char sha256[32];   /* fingerprint of the DER */
+    tc_key_type key_type;
+    const char *key_type_name;  /* static: "RSA", "EC", "Ed25519", ... */
+    int key_bits;               /* RSA modulus bits, EC curve bits, 255 for Ed25519 */
+    char *key_curve;            /* EC curve short name ("prime256v1"), else NULL */
+    char *signature_algorithm;  /* e.g. "sha256WithRSAEncryption", "ecdsa-with-SHA256" */
+    int version;                /* 1, 2 or 3 */
+    int has_basic_constraints;
+    int is_ca;                  /* basicConstraints cA */
+    int path_length;            /* pathLenConstraint, -1 when absent */
+    tc_strlist key_usage;       /* names: "digitalSignature", "keyCertSign", ... */
+    tc_strlist extended_key_usage; /* short names "serverAuth", or dotted OIDs */
+    tc_strlist ca_issuers;      /* AIA caIssuers URLs */
+    tc_strlist ocsp_urls;       /* AIA OCSP URLs */
+    int self_signed;            /* subject == issuer and the signature verifies with its own key */
+    int self_issued;            /* subject == issuer */
+    int names_have_nul;         /* a NUL byte inside subject/SAN: malformed */
+    unsigned char *der;         /* owned copy of the DER encoding */
+    size_t der_len;
+} tc_cert_info;
+
+/* Fill *out (zeroed first) from x.  On TC_FAIL *out holds nothing to free. */
+TC_MUST_USE tc_status tc_cert_info_extract(X509 *x, tc_cert_info *out,
+                                           tc_error *err);
+void tc_cert_info_clear(tc_cert_info *info);   /* frees members, zeroes */
+
+/* "CN=api.example.com" style short label for messages: the CN when there is
+ * one, else the full subject.  Returns a pointer into info (borrowed). */
+const char *tc_cert_label(const tc_cert_info *info);
+
+/* ------------------------------------------------------------------ */
+/* Hostname matching (hostname.c): RFC 6125 section 6.4 + CA/B Forum   */
+/* ------------------------------------------------------------------ */
+
+typedef struct tc_host_match {
+    int matched;                 /* 1 match, 0 no match */
+    char matched_name[256];      /* the SAN entry that matched ("" if none) */
+    char reason[768];            /* one sentence, always filled: why it matched or not */
+} tc_host_match;
+
+/* Pure matcher: does DNS pattern (a SAN dNSName, maybe a wildcard) cover
+ * host?  Both as (pointer, length), host already normalised (ASCII, no
+ * trailing dot, lowercase not required).  Returns 1 or 0; when why is not
+ * NULL and the answer is 0, writes a reason fragment that names the rule
+ * ("the wildcard *.example.com covers one label; api.eu.example.com has
+ * two"). */
+int tc_host_pattern_match(const char *pattern, size_t plen,
+                          const char *host, size_t hlen,
+                          char *why, size_t whylen);
+
+/* Validates and normalises a hostname given by the caller: ASCII only
+ * (the Python layer applies IDNA first), one trailing dot dropped,
+ * lowercased, LDH labels of 1..63 bytes, total <= 253, or an IPv4 / IPv6
+ * literal (IPv6 with or without brackets).  *is_ip is set, and for IPs
+ * ip[16]/ *ip_len receive the address bytes (4 or 16).  TC_E_INVALID with
+ * a sentence naming the input otherwise. */
+TC_MUST_USE tc_status tc_hostname_normalize(const char *in, size_t len,
+                                            char *out, size_t outlen,
+                                            int *is_ip, unsigned char ip[16],
+                                            size_t *ip_len, tc_error *err);
+
+/* Policy, one level up from the matcher: DNS names match only dNSName
+ * SANs, IP literals only iPAddress SANs, the subject CN is never used (a
+ * CN-only certificate gets a reason saying so).  TC_FAIL only when the
+ * hostname itself is invalid (see tc_hostname_normalize). */
+TC_MUST_USE tc_status tc_hostname_check(X509 *cert, const char *hostname,
+                                        size_t len, tc_host_match *out,
+                                        tc_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Trust stores (trust.c)                                              */
+/* ------------------------------------------------------------------ */
+
+/* An immutable, shareable set of anchors.  Thread-safe after creation;
+ * reference counted so one store serves many checks. */
+typedef struct tc_trust tc_trust;
+
+/* OpenSSL's default paths, honouring SSL_CERT_FILE / SSL_CERT_DIR. */
+TC_MUST_USE tc_status tc_trust_new_system(tc_trust **out, tc_error *err);
+/* A PEM file (bundle) or a hashed/unhashed directory of PEM files.
+ * A missing path is TC_E_IO; a file with no certificate TC_E_INVALID. */
+TC_MUST_USE tc_status tc_trust_new_path(const char *path, tc_trust **out,
+                                        tc_error *err);
+/* Explicit anchors (up-referenced, the caller keeps its stack). */
+TC_MUST_USE tc_status tc_trust_new_certs(STACK_OF(X509) *anchors,
+                                         tc_trust **out, tc_error *err);
+tc_trust *tc_trust_ref(tc_trust *t);     /* returns t with one more ref */
+void tc_trust_free(tc_trust *t);         /* drops one ref; NULL ok */
+/* Borrowed: the store to hand to X509_STORE_CTX_init. */
+X509_STORE *tc_trust_store(const tc_trust *t);
+/* 1 when a certificate with the same DER is an anchor of this store. */
+int tc_trust_contains(const tc_trust *t, X509 *x);
+/* Describes the store for messages: "the system trust store
+ * (/usr/lib/ssl/certs)", "the anchors in root.pem", "3 given anchors". */
+const char *tc_trust_describe(const tc_trust *t);
+
+/* ------------------------------------------------------------------ */
+/* Reports (report.c): owns every string                               */
+/* ------------------------------------------------------------------ */
+
+typedef struct tc_problem {
+    tc_kind kind;
+    tc_severity severity;      /* copied from the table */
+    int depth;                 /* index into report->chain, -1: not about one certificate */
+    int openssl_code;          /* X509_V_ERR_*, or 0 */
+    char *openssl_reason;      /* X509_verify_cert_error_string / SSL reason / alert name; owned, may be NULL */
+    char *message;             /* rendered one-sentence explanation, owned */
+    char *fix;                 /* rendered fix, owned */
+    char *inspect_command;     /* rendered openssl command, owned */
+} tc_problem;
+
+typedef struct tc_timings {
+    double dns_ms, connect_ms, handshake_ms, total_ms;   /* -1: not measured */
+} tc_timings;
+
+typedef struct tc_report {
+    tc_problem *problems;      /* sorted: table order, then depth */
+    size_t n_problems;
+    size_t cap_problems;
+
+    STACK_OF(X509) *chain;     /* as given / as served, leaf first; owned (may be empty, never NULL after tc_report_new) */
+    STACK_OF(X509) *verified;  /* the path OpenSSL built, anchor included; NULL when no trusted path; owned */
+    char *hostname;            /* the name verified (normalised), or NULL */
+
+    /* Live checks (live.c); NULL / -1 / 0 for offline reports. */
+    char *target;              /* "host:port" as given to connect */
+    char *server_name;         /* SNI sent, or NULL (IP literal) */
+    char *address;             /* the address that answered, "127.0.0.1" or "::1" */
+    int port;
+    char *protocol;            /* "TLSv1.3" */
+    char *cipher;              /* "TLS_AES_256_GCM_SHA384" */
+    char *group;               /* "X25519" */
+    char *alpn;                /* "h2", "http/1.1", or NULL */
+    int ocsp_stapled;
+    int client_cert_requested;
+    tc_strlist client_ca_names;   /* RFC 4514 names the server accepts */
+    char *peer_banner;         /* first bytes of a non-TLS peer, escaped, or NULL */
+    tc_timings timings;
+} tc_report;
+
+TC_MUST_USE tc_status tc_report_new(tc_report **out, tc_error *err);
+void tc_report_free(tc_report *r);
+
+/* Values a problem's templates may use.  NULL fields render as "". */
+typedef struct tc_render_vars {
+    const char *cert;      /* "the server certificate (CN=api.example.com)" */
+    const char *subject;
+    const char *issuer;
+    const char *not_before;  /* "2025-01-01 00:00 UTC" */
+    const char *not_after;
+    const char *days;        /* "12" */
+    const char *hostname;
+    const char *detail;      /* kind-specific sentence fragment */
+    const char *target;      /* "host:port" */
+    const char *sni;         /* "-servername NAME" or "" */
+    const char *trust;       /* tc_trust_describe() */
+} tc_render_vars;
+
+/* Renders a template: each {name} of tc_render_vars is replaced; "{{" is a
+ * literal brace.  Returns a malloc'd string, NULL on allocation failure. */
+char *tc_render(const char *tmpl, const tc_render_vars *vars);
+
+/* Appends a problem of `kind`, rendering message / fix / inspect command
+ * from the table with vars (inspect uses see_live when report->target is
+ * set, see_file otherwise).  openssl_reason may be NULL.  Problems equal
+ * in (kind, depth) are merged: the first wins. */
+TC_MUST_USE tc_status tc_report_add(tc_report *r, tc_kind kind, int depth,
+                                    int openssl_code,
+                                    const char *openssl_reason,
+                                    const tc_render_vars *vars,
+                                    tc_error *err);
+/* Stable sort by (table order, depth). */
+void tc_report_sort(tc_report *r);
+/* 1 when no problem of severity error. */
+int tc_report_ok(const tc_report *r);
+
+/* ------------------------------------------------------------------ */
+/* Chain verification (verify.c, classify.c)                           */
+/* ------------------------------------------------------------------ */
+
+typedef enum tc_purpose { TC_PURPOSE_SERVER = 0, TC_PURPOSE_CLIENT = 1 } tc_purpose;
+
+typedef struct tc_verify_params {
+    const char *hostname;      /* DNS name or IP literal, or NULL: no name check */
+    int64_t at;                /* validation time, Unix seconds */
+    int has_at;                /* 0: now */
+    tc_purpose purpose;
+    int max_depth;             /* max intermediates allowed; -1: OpenSSL default */
+    int min_days;              /* expires_soon when fewer days remain (default 30); <0 disables */
+    double min_remaining;      /* expires_soon when less than this fraction of the validity period remains; <=0 disables */
+    STACK_OF(X509_CRL) *crls;  /* borrowed, NULL: no revocation check */
+    const char *const *required_ekus; /* borrowed: short names or dotted OIDs the leaf must carry; NULL/0: the purpose's own */
+    size_t n_required_ekus;
+} tc_verify_params;
+
+/* Sets defaults: now, server purpose, max_depth -1, min_days 30. */
+void tc_verify_params_init(tc_verify_params *p);
+
+/* Verifies `chain` (leaf first, the rest in any order; borrowed, the report
+ * takes its own references) against `trust`, recording EVERY problem found
+ * at every depth into `report` (OpenSSL's verify callback lets validation
+ * go on), then the checks OpenSSL leaves to callers (hostname, weak
+ * signature, weak key, purpose, expiry window, web-PKI rules).
+ * TC_FAIL only when it could not judge at all (empty chain, bad hostname,
+ * out of memory); a failing chain is TC_OK with problems in the report. */
+TC_MUST_USE tc_status tc_verify(tc_report *report, const tc_trust *trust,
+                                STACK_OF(X509) *chain,
+                                const tc_verify_params *params,
+                                tc_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Live checks (target.c, net.c, live.c)                               */
+/* ------------------------------------------------------------------ */
+
+/* A reusable client configuration (SSL_CTX plus trust), shared by many
+ * checks and threads; reference counted. */
+typedef struct tc_client tc_client;
+
+typedef struct tc_client_params {
+    tc_trust *trust;                 /* borrowed (the client takes a ref) */
+    const char *client_cert_pem;     /* PEM cert (+chain) for mTLS, or NULL */
+    size_t client_cert_len;
+    const char *client_key_pem;      /* PEM private key, or NULL */
+    size_t client_key_len;
+} tc_client_params;
+
+TC_MUST_USE tc_status tc_client_new(const tc_client_params *p,
+                                    tc_client **out, tc_error *err);
+tc_client *tc_client_ref(tc_client *c);
+void tc_client_free(tc_client *c);
+
+typedef struct tc_check_params {
+    const char *host;          /* DNS name or IP literal to connect to (no brackets) */
+    int port;
+    const char *server_name;   /* SNI and name to verify; NULL: host (no SNI for an IP) */
+    double timeout;            /* seconds, bounds DNS + connect + handshake */
+    tc_verify_params verify;   /* hostname is filled from server_name/host */
+} tc_check_params;
+
+/* One check as a non-blocking state machine (resolve, connect, handshake),
+ * each step resumable on readiness under one monotonic deadline, so that
+ * one thread can drive many. */
+typedef struct tc_check tc_check;
+
+TC_MUST_USE tc_status tc_check_new(tc_client *client,
+                                   const tc_check_params *p,
+                                   tc_check **out, tc_error *err);
+void tc_check_free(tc_check *c);
+
+typedef enum tc_step {
+    TC_STEP_DONE = 0,      /* finished: take the report */
+    TC_STEP_WANT_READ,     /* poll tc_check_fd for POLLIN */
+    TC_STEP_WANT_WRITE,    /* poll tc_check_fd for POLLOUT */
+    TC_STEP_WANT_TIMER     /* nothing to poll (e.g. DNS in flight): call again by the deadline or soon */
+} tc_step;
+
+/* Advances the machine as far as it can without blocking. */
+tc_step tc_check_step(tc_check *c);
+int tc_check_fd(const tc_check *c);              /* -1 when none */
+int64_t tc_check_deadline_ns(const tc_check *c); /* CLOCK_MONOTONIC */
+/* Hands over the report (caller frees); valid once DONE. */
+tc_report *tc_check_take_report(tc_check *c);
+
+/* Convenience: run one check to completion with poll(). */
+TC_MUST_USE tc_status tc_check_run(tc_client *client,
+                                   const tc_check_params *p,
+                                   tc_report **out, tc_error *err);
+
+/* Monotonic clock in nanoseconds. */
+int64_t tc_now_ns(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TLSCHECK_H */
