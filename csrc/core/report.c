@@ -44,6 +44,7 @@ void tc_report_free(tc_report *r)
     }
     free(r->problems);
     sk_X509_pop_free(r->chain, X509_free);
+    sk_X509_pop_free(r->path, X509_free);
     sk_X509_pop_free(r->verified, X509_free);
     free(r->hostname);
     free(r->target);

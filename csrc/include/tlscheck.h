@@ -70,7 +70,7 @@ tc_status tc_error_set(tc_error *err, tc_errcode code, const char *fmt, ...)
 typedef enum tc_severity { TC_SEV_ERROR = 0, TC_SEV_WARNING = 1 } tc_severity;
 
 typedef enum tc_kind {
-#define TC_KIND(id, name, sev, exc, msg, fix, see_file, see_live) TC_KIND_##id,
+#define TC_KIND(id, name, sev, exc, cause, msg, fix, see_file, see_live) TC_KIND_##id,
 #include "../core/kinds.h"
 #undef TC_KIND
     TC_KIND__COUNT
@@ -81,6 +81,7 @@ typedef struct tc_kind_info {
     const char *name;          /* stable string, e.g. "expired" */
     tc_severity severity;
     const char *exception;     /* Python exception class name */
+    const char *cause;         /* the typical cause, for docs (plain text) */
     const char *message;       /* template, see tc_render() */
     const char *fix;           /* template */
     const char *see_file;      /* openssl command template, offline */
@@ -244,7 +245,7 @@ const char *tc_trust_describe(const tc_trust *t);
 typedef struct tc_problem {
     tc_kind kind;
     tc_severity severity;      /* copied from the table */
-    int depth;                 /* index into report->chain, -1: not about one certificate */
+    int depth;                 /* index into report->path (0 = leaf), -1: not about one certificate */
     int openssl_code;          /* X509_V_ERR_*, or 0 */
     char *openssl_reason;      /* X509_verify_cert_error_string / SSL reason / alert name; owned, may be NULL */
     char *message;             /* rendered one-sentence explanation, owned */
@@ -262,7 +263,8 @@ typedef struct tc_report {
     size_t cap_problems;
 
     STACK_OF(X509) *chain;     /* as given / as served, leaf first; owned (may be empty, never NULL after tc_report_new) */
-    STACK_OF(X509) *verified;  /* the path OpenSSL built, anchor included; NULL when no trusted path; owned */
+    STACK_OF(X509) *path;      /* the path OpenSSL built, leaf first, as far as it got (anchor included when reached); owned, NULL before tc_verify */
+    STACK_OF(X509) *verified;  /* == a copy of path when it ends in a trust anchor and no error was found building it; NULL otherwise; owned */
     char *hostname;            /* the name verified (normalised), or NULL */
 
     /* Live checks (live.c); NULL / -1 / 0 for offline reports. */
