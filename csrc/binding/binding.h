@@ -1,0 +1,45 @@
+/*
+ * binding.h - private declarations shared by the CPython binding's files.
+ *
+ * The binding converts arguments in and results out, and does nothing else:
+ * every decision about certificates is the core's (csrc/core).  module.c
+ * holds the module definition, its state and the functions; convert.c turns
+ * core structs into Python objects and Python arguments into core inputs.
+ */
+#ifndef TC_BINDING_H
+#define TC_BINDING_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include "tlscheck.h"
+
+/* Raises the Python exception matching err->code and returns NULL:
+ * TC_E_INVALID -> ValueError, TC_E_IO -> OSError(errno, msg),
+ * TC_E_NOMEM -> MemoryError, TC_E_INTERNAL -> RuntimeError. */
+PyObject *tcpy_raise(const tc_error *err);
+
+/* One certificate as a dict of every tc_cert_info field plus "der".
+ * New reference, NULL with an exception set. */
+PyObject *tcpy_cert_dict(X509 *x);
+
+/* A tc_report as a dict (see _core.pyi for its keys).  New reference. */
+PyObject *tcpy_report_dict(const tc_report *r);
+
+/* Builds a certificate stack from `obj`: a bytes-like object (a PEM bundle
+ * or one DER certificate) or a list/tuple of them.  `what` names the input
+ * in error messages.  Returns NULL with an exception set; the caller frees
+ * the stack with sk_X509_pop_free(.., X509_free). */
+STACK_OF(X509) *tcpy_certs_from(PyObject *obj, const char *what);
+
+/* The same for CRLs; None gives NULL without an exception (check with
+ * PyErr_Occurred()). */
+STACK_OF(X509_CRL) *tcpy_crls_from(PyObject *obj, const char *what);
+
+/* A Python sequence of str -> a NULL-terminated array of borrowed UTF-8
+ * pointers (valid while `seq_out` lives).  *seq_out receives a new
+ * reference to a tuple holding the strings; free the array with
+ * PyMem_Free and drop *seq_out.  None gives an empty array. */
+const char **tcpy_strarray(PyObject *obj, const char *what, PyObject **seq_out,
+                           size_t *count);
+
+#endif

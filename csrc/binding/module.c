@@ -1,0 +1,745 @@
+/*
+ * module.c - pytlscheck._core: the CPython binding of the C core.
+ *
+ * Multi-phase initialisation (PEP 489) with module state and heap types
+ * (PEP 573), as Modules/_ssl.c does: no mutable C globals, so the module
+ * can be loaded in several interpreters.  The GIL is released around work
+ * that may block or take long (trust store loading, chain verification,
+ * live checks); the core touches no Python object there.
+ *
+ * The Python layer (the .py files of pytlscheck) is the documented API; this module is
+ * private and its surface is described in pytlscheck/_core.pyi.
+ */
+#include "binding.h"
+#include "tc_mint.h"
+
+#include <openssl/crypto.h>
+
+/* ---- module state ---------------------------------------------------- */
+
+typedef struct {
+    PyTypeObject *TrustStore_Type;
+    PyTypeObject *Client_Type;
+} core_state;
+
+static core_state *get_state(PyObject *module)
+{
+    return (core_state *)PyModule_GetState(module);
+}
+
+/* ---- TrustStore -------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    tc_trust *trust;
+} TrustStoreObject;
+
+static PyObject *trust_wrap(PyTypeObject *tp, tc_trust *t)
+{
+    TrustStoreObject *self = PyObject_New(TrustStoreObject, tp);
+    if (self == NULL) {
+        tc_trust_free(t);
+        return NULL;
+    }
+    self->trust = t;
+    return (PyObject *)self;
+}
+
+static void TrustStore_dealloc(PyObject *op)
+{
+    TrustStoreObject *self = (TrustStoreObject *)op;
+    PyTypeObject *tp = Py_TYPE(op);
+    tc_trust_free(self->trust);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+/* Loading the system store reads files (and a large bundle takes tens of
+ * milliseconds): the GIL is released meanwhile. */
+static PyObject *TrustStore_system(PyObject *cls, PyObject *Py_UNUSED(ignored))
+{
+    tc_trust *t = NULL;
+    tc_error err;
+    tc_status st;
+    tc_error_clear(&err);
+    Py_BEGIN_ALLOW_THREADS
+    st = tc_trust_new_system(&t, &err);
+    Py_END_ALLOW_THREADS
+    if (st != TC_OK)
+        return tcpy_raise(&err);
+    return trust_wrap((PyTypeObject *)cls, t);
+}
+
+static PyObject *TrustStore_from_path(PyObject *cls, PyObject *arg)
+{
+    PyObject *path = NULL;
+    tc_trust *t = NULL;
+    tc_error err;
+    tc_status st;
+    if (!PyUnicode_FSConverter(arg, &path))
+        return NULL;
+    tc_error_clear(&err);
+    Py_BEGIN_ALLOW_THREADS
+    st = tc_trust_new_path(PyBytes_AS_STRING(path), &t, &err);
+    Py_END_ALLOW_THREADS
+    Py_DECREF(path);
+    if (st != TC_OK)
+        return tcpy_raise(&err);
+    return trust_wrap((PyTypeObject *)cls, t);
+}
+
+static PyObject *TrustStore_from_der(PyObject *cls, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"certificates", "what", NULL};
+    PyObject *certs;
+    const char *what = "the trust anchors";
+    STACK_OF(X509) *sk;
+    tc_trust *t = NULL;
+    tc_error err;
+    tc_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|s:from_der", kwlist, &certs, &what))
+        return NULL;
+    sk = tcpy_certs_from(certs, what);
+    if (sk == NULL)
+        return NULL;
+    tc_error_clear(&err);
+    st = tc_trust_new_certs(sk, &t, &err);
+    sk_X509_pop_free(sk, X509_free);
+    if (st != TC_OK)
+        return tcpy_raise(&err);
+    return trust_wrap((PyTypeObject *)cls, t);
+}
+
+static PyObject *TrustStore_contains(PyObject *op, PyObject *arg)
+{
+    TrustStoreObject *self = (TrustStoreObject *)op;
+    STACK_OF(X509) *sk = tcpy_certs_from(arg, "the certificate");
+    int found = 0;
+    if (sk == NULL)
+        return NULL;
+    for (int i = 0; i < sk_X509_num(sk) && !found; i++)
+        found = tc_trust_contains(self->trust, sk_X509_value(sk, i));
+    sk_X509_pop_free(sk, X509_free);
+    return PyBool_FromLong(found);
+}
+
+static PyObject *TrustStore_get_description(PyObject *op, void *Py_UNUSED(closure))
+{
+    const char *d = tc_trust_describe(((TrustStoreObject *)op)->trust);
+    return PyUnicode_DecodeUTF8(d ? d : "", d ? (Py_ssize_t)strlen(d) : 0, "replace");
+}
+
+static PyObject *TrustStore_repr(PyObject *op)
+{
+    const char *d = tc_trust_describe(((TrustStoreObject *)op)->trust);
+    return PyUnicode_FromFormat("<TrustStore %s>", d ? d : "");
+}
+
+static PyMethodDef TrustStore_methods[] = {
+    {"system", TrustStore_system, METH_NOARGS | METH_CLASS,
+     "system() -> TrustStore\n\nOpenSSL's default verify paths (SSL_CERT_FILE / SSL_CERT_DIR honoured)."},
+    {"from_path", TrustStore_from_path, METH_O | METH_CLASS,
+     "from_path(path) -> TrustStore\n\nA PEM bundle file or a directory of PEM files."},
+    {"from_der", (PyCFunction)(void (*)(void))TrustStore_from_der,
+     METH_VARARGS | METH_KEYWORDS | METH_CLASS,
+     "from_der(certificates, what='the trust anchors') -> TrustStore\n\n"
+     "Anchors from bytes (a PEM bundle or one DER certificate) or a list of them."},
+    {"contains", TrustStore_contains, METH_O,
+     "contains(certificate: bytes) -> bool\n\nWhether the certificate (PEM or DER) is an anchor."},
+    {NULL, NULL, 0, NULL}
+};
+
+static PyGetSetDef TrustStore_getset[] = {
+    {"description", TrustStore_get_description, NULL,
+     "Where the anchors come from, in words.", NULL},
+    {NULL, NULL, NULL, NULL, NULL}
+};
+
+static PyType_Slot TrustStore_slots[] = {
+    {Py_tp_dealloc, TrustStore_dealloc},
+    {Py_tp_repr, TrustStore_repr},
+    {Py_tp_methods, TrustStore_methods},
+    {Py_tp_getset, TrustStore_getset},
+    {Py_tp_doc, "An immutable set of trust anchors, shareable between threads."},
+    {0, NULL}
+};
+
+static PyType_Spec TrustStore_spec = {
+    .name = "pytlscheck._core.TrustStore",
+    .basicsize = sizeof(TrustStoreObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = TrustStore_slots,
+};
+
+static int trust_converter(PyObject *module, PyObject *obj, tc_trust **out)
+{
+    core_state *st = get_state(module);
+    if (!PyObject_TypeCheck(obj, st->TrustStore_Type)) {
+        PyErr_Format(PyExc_TypeError, "trust must be a TrustStore, not %.80s",
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    *out = ((TrustStoreObject *)obj)->trust;
+    return 0;
+}
+
+/* ---- Client ------------------------------------------------------------ */
+
+typedef struct {
+    PyObject_HEAD
+    tc_client *client;
+} ClientObject;
+
+static PyObject *Client_new(PyTypeObject *tp, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"trust", "client_cert", "client_key", NULL};
+    PyObject *trust_obj;
+    Py_buffer cert = {0}, key = {0};
+    tc_client_params p;
+    tc_client *c = NULL;
+    tc_error err;
+    tc_status st;
+    ClientObject *self = NULL;
+    PyObject *module = PyType_GetModule(tp);
+    core_state *state;
+
+    if (module == NULL)
+        return NULL;
+    state = get_state(module);
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!|z*z*:Client", kwlist,
+                                     state->TrustStore_Type, &trust_obj, &cert, &key))
+        return NULL;
+    memset(&p, 0, sizeof(p));
+    p.trust = ((TrustStoreObject *)trust_obj)->trust;
+    if (cert.buf != NULL) {
+        p.client_cert_pem = cert.buf;
+        p.client_cert_len = (size_t)cert.len;
+    }
+    if (key.buf != NULL) {
+        p.client_key_pem = key.buf;
+        p.client_key_len = (size_t)key.len;
+    }
+    tc_error_clear(&err);
+    st = tc_client_new(&p, &c, &err);
+    if (cert.obj != NULL)
+        PyBuffer_Release(&cert);
+    if (key.obj != NULL)
+        PyBuffer_Release(&key);
+    if (st != TC_OK)
+        return tcpy_raise(&err);
+    self = (ClientObject *)tp->tp_alloc(tp, 0);
+    if (self == NULL) {
+        tc_client_free(c);
+        return NULL;
+    }
+    self->client = c;
+    return (PyObject *)self;
+}
+
+static void Client_dealloc(PyObject *op)
+{
+    ClientObject *self = (ClientObject *)op;
+    PyTypeObject *tp = Py_TYPE(op);
+    tc_client_free(self->client);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static PyType_Slot Client_slots[] = {
+    {Py_tp_new, Client_new},
+    {Py_tp_dealloc, Client_dealloc},
+    {Py_tp_doc, "Client(trust, client_cert=None, client_key=None)\n\n"
+                "A reusable TLS client configuration (one SSL_CTX) for live checks,\n"
+                "shareable between threads.  client_cert/client_key are PEM bytes."},
+    {0, NULL}
+};
+
+static PyType_Spec Client_spec = {
+    .name = "pytlscheck._core.Client",
+    .basicsize = sizeof(ClientObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = Client_slots,
+};
+
+/* ---- verification parameters shared by verify() and check() ---------- */
+
+typedef struct vparams {
+    tc_verify_params p;
+    STACK_OF(X509_CRL) *crls;
+    const char **ekus;
+    PyObject *ekus_keep;   /* owns the strings ekus points into */
+} vparams;
+
+static void vparams_clear(vparams *v)
+{
+    sk_X509_CRL_pop_free(v->crls, X509_CRL_free);
+    v->crls = NULL;
+    PyMem_Free(v->ekus);
+    v->ekus = NULL;
+    Py_CLEAR(v->ekus_keep);
+}
+
+static int vparams_fill(vparams *v, const char *hostname, PyObject *at,
+                        int purpose, PyObject *crls, int max_depth, int min_days,
+                        double min_remaining, PyObject *ekus)
+{
+    size_t n = 0;
+    memset(v, 0, sizeof(*v));
+    tc_verify_params_init(&v->p);
+    v->p.hostname = hostname;
+    if (at != NULL && at != Py_None) {
+        double t = PyFloat_AsDouble(at);
+        if (t == -1.0 && PyErr_Occurred())
+            return -1;
+        v->p.at = (int64_t)t;
+        v->p.has_at = 1;
+    }
+    if (purpose != TC_PURPOSE_SERVER && purpose != TC_PURPOSE_CLIENT) {
+        PyErr_Format(PyExc_ValueError, "purpose must be PURPOSE_SERVER or PURPOSE_CLIENT, not %d", purpose);
+        return -1;
+    }
+    v->p.purpose = (tc_purpose)purpose;
+    v->p.max_depth = max_depth;
+    v->p.min_days = min_days;
+    v->p.min_remaining = min_remaining;
+    v->crls = tcpy_crls_from(crls, "the CRLs");
+    if (v->crls == NULL && PyErr_Occurred())
+        return -1;
+    v->p.crls = v->crls;
+    v->ekus = tcpy_strarray(ekus, "ekus", &v->ekus_keep, &n);
+    if (v->ekus == NULL) {
+        vparams_clear(v);
+        return -1;
+    }
+    v->p.required_ekus = n ? v->ekus : NULL;
+    v->p.n_required_ekus = n;
+    return 0;
+}
+
+/* ---- module functions ------------------------------------------------ */
+
+static PyObject *core_kinds(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *l = PyList_New(0);
+    if (l == NULL)
+        return NULL;
+    for (int i = 0; i < TC_KIND__COUNT; i++) {
+        const tc_kind_info *k = tc_kind_get((tc_kind)i);
+        PyObject *d = Py_BuildValue(
+            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+            "name", k->name,
+            "severity", k->severity == TC_SEV_WARNING ? "warning" : "error",
+            "exception", k->exception,
+            "cause", k->cause,
+            "message", k->message,
+            "fix", k->fix,
+            "see_file", k->see_file,
+            "see_live", k->see_live);
+        if (d == NULL || PyList_Append(l, d) < 0) {
+            Py_XDECREF(d);
+            Py_DECREF(l);
+            return NULL;
+        }
+        Py_DECREF(d);
+    }
+    return l;
+}
+
+static PyObject *core_parse_certificates(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"data", "what", NULL};
+    PyObject *data;
+    const char *what = "the certificate data";
+    STACK_OF(X509) *sk;
+    PyObject *l;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|s:parse_certificates", kwlist, &data, &what))
+        return NULL;
+    sk = tcpy_certs_from(data, what);
+    if (sk == NULL)
+        return NULL;
+    l = PyList_New(sk_X509_num(sk));
+    if (l != NULL) {
+        for (int i = 0; i < sk_X509_num(sk); i++) {
+            PyObject *d = tcpy_cert_dict(sk_X509_value(sk, i));
+            if (d == NULL) {
+                Py_CLEAR(l);
+                break;
+            }
+            PyList_SET_ITEM(l, i, d);
+        }
+    }
+    sk_X509_pop_free(sk, X509_free);
+    return l;
+}
+
+static PyObject *core_load_certificates(PyObject *module, PyObject *arg)
+{
+    PyObject *path = NULL, *l = NULL;
+    STACK_OF(X509) *sk = NULL;
+    tc_error err;
+    tc_status st;
+    if (!PyUnicode_FSConverter(arg, &path))
+        return NULL;
+    tc_error_clear(&err);
+    st = tc_certs_load_file(PyBytes_AS_STRING(path), &sk, &err);
+    Py_DECREF(path);
+    if (st != TC_OK)
+        return tcpy_raise(&err);
+    l = PyList_New(sk_X509_num(sk));
+    if (l != NULL) {
+        for (int i = 0; i < sk_X509_num(sk); i++) {
+            PyObject *d = tcpy_cert_dict(sk_X509_value(sk, i));
+            if (d == NULL) {
+                Py_CLEAR(l);
+                break;
+            }
+            PyList_SET_ITEM(l, i, d);
+        }
+    }
+    sk_X509_pop_free(sk, X509_free);
+    return l;
+}
+
+static PyObject *core_normalize_hostname(PyObject *module, PyObject *arg)
+{
+    const char *s;
+    Py_ssize_t len;
+    char out[256];
+    unsigned char ip[16];
+    size_t ip_len = 0;
+    int is_ip = 0;
+    tc_error err;
+    if (!PyUnicode_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "hostname must be str, not %.80s", Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    s = PyUnicode_AsUTF8AndSize(arg, &len);
+    if (s == NULL)
+        return NULL;
+    tc_error_clear(&err);
+    if (tc_hostname_normalize(s, (size_t)len, out, sizeof(out), &is_ip, ip, &ip_len, &err) != TC_OK)
+        return tcpy_raise(&err);
+    return Py_BuildValue("(sN)", out, PyBool_FromLong(is_ip));
+}
+
+static PyObject *core_match_hostname(PyObject *module, PyObject *args)
+{
+    PyObject *cert;
+    const char *host;
+    Py_ssize_t hlen;
+    STACK_OF(X509) *sk;
+    tc_host_match m;
+    tc_error err;
+    tc_status st;
+    if (!PyArg_ParseTuple(args, "Os#:match_hostname", &cert, &host, &hlen))
+        return NULL;
+    sk = tcpy_certs_from(cert, "the certificate");
+    if (sk == NULL)
+        return NULL;
+    memset(&m, 0, sizeof(m));
+    tc_error_clear(&err);
+    st = tc_hostname_check(sk_X509_value(sk, 0), host, (size_t)hlen, &m, &err);
+    sk_X509_pop_free(sk, X509_free);
+    if (st != TC_OK)
+        return tcpy_raise(&err);
+    m.matched_name[sizeof(m.matched_name) - 1] = '\0';
+    m.reason[sizeof(m.reason) - 1] = '\0';
+    return Py_BuildValue("(NNN)", PyBool_FromLong(m.matched),
+                         m.matched_name[0]
+                             ? PyUnicode_DecodeUTF8(m.matched_name, (Py_ssize_t)strlen(m.matched_name), "replace")
+                             : Py_NewRef(Py_None),
+                         PyUnicode_DecodeUTF8(m.reason, (Py_ssize_t)strlen(m.reason), "replace"));
+}
+
+static PyObject *core_verify(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"chain", "trust", "hostname", "at", "purpose", "crls",
+                             "max_depth", "min_days", "min_remaining", "ekus", "what", NULL};
+    PyObject *chain_obj, *trust_obj, *at = Py_None, *crls = Py_None, *ekus = Py_None;
+    const char *hostname = NULL, *what = "the chain";
+    int purpose = TC_PURPOSE_SERVER, max_depth = -1, min_days = 30;
+    double min_remaining = 0.0;
+    tc_trust *trust;
+    STACK_OF(X509) *chain = NULL;
+    tc_report *report = NULL;
+    vparams vp;
+    tc_error err;
+    tc_status st;
+    PyObject *result = NULL;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|zOiOiidOs:verify", kwlist,
+                                     &chain_obj, &trust_obj, &hostname, &at, &purpose,
+                                     &crls, &max_depth, &min_days, &min_remaining,
+                                     &ekus, &what))
+        return NULL;
+    if (trust_converter(module, trust_obj, &trust) < 0)
+        return NULL;
+    chain = tcpy_certs_from(chain_obj, what);
+    if (chain == NULL)
+        return NULL;
+    if (vparams_fill(&vp, hostname, at, purpose, crls, max_depth, min_days,
+                     min_remaining, ekus) < 0)
+        goto done;
+    tc_error_clear(&err);
+    if (tc_report_new(&report, &err) != TC_OK) {
+        tcpy_raise(&err);
+        goto done;
+    }
+    /* Verification may read the system store's hashed directory and does
+     * public-key operations: other threads run meanwhile.  Every pointer
+     * used here is owned by this call or by objects it holds. */
+    Py_BEGIN_ALLOW_THREADS
+    st = tc_verify(report, trust, chain, &vp.p, &err);
+    Py_END_ALLOW_THREADS
+    if (st != TC_OK) {
+        tcpy_raise(&err);
+        goto done;
+    }
+    result = tcpy_report_dict(report);
+done:
+    tc_report_free(report);
+    sk_X509_pop_free(chain, X509_free);
+    vparams_clear(&vp);
+    return result;
+}
+
+static PyObject *core_check(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"client", "host", "port", "server_name", "timeout",
+                             "at", "purpose", "crls", "max_depth", "min_days",
+                             "min_remaining", "ekus", NULL};
+    PyObject *client_obj, *at = Py_None, *crls = Py_None, *ekus = Py_None;
+    const char *host, *server_name = NULL;
+    int port, purpose = TC_PURPOSE_SERVER, max_depth = -1, min_days = 30;
+    double timeout = 10.0, min_remaining = 0.0;
+    core_state *state = get_state(module);
+    tc_check_params cp;
+    tc_report *report = NULL;
+    vparams vp;
+    tc_error err;
+    tc_status st;
+    PyObject *result = NULL;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!si|zdOiOiidO:check", kwlist,
+                                     state->Client_Type, &client_obj, &host, &port,
+                                     &server_name, &timeout, &at, &purpose, &crls,
+                                     &max_depth, &min_days, &min_remaining, &ekus))
+        return NULL;
+    if (port < 1 || port > 65535) {
+        PyErr_Format(PyExc_ValueError, "port must be between 1 and 65535, not %d", port);
+        return NULL;
+    }
+    if (!(timeout > 0)) {
+        PyErr_SetString(PyExc_ValueError, "timeout must be a positive number of seconds");
+        return NULL;
+    }
+    if (vparams_fill(&vp, NULL, at, purpose, crls, max_depth, min_days,
+                     min_remaining, ekus) < 0)
+        return NULL;
+    memset(&cp, 0, sizeof(cp));
+    cp.host = host;
+    cp.port = port;
+    cp.server_name = server_name;
+    cp.timeout = timeout;
+    cp.verify = vp.p;
+    tc_error_clear(&err);
+    /* The whole check (DNS, connect, handshake, verification) runs without
+     * the GIL: many Python threads can check endpoints at once. */
+    Py_BEGIN_ALLOW_THREADS
+    st = tc_check_run(((ClientObject *)client_obj)->client, &cp, &report, &err);
+    Py_END_ALLOW_THREADS
+    if (st != TC_OK) {
+        tcpy_raise(&err);
+        goto done;
+    }
+    result = tcpy_report_dict(report);
+done:
+    tc_report_free(report);
+    vparams_clear(&vp);
+    return result;
+}
+
+/* Converts an optional float of Unix seconds. */
+static int opt_time(PyObject *obj, int64_t *out)
+{
+    if (obj == NULL || obj == Py_None)
+        return 0;
+    double t = PyFloat_AsDouble(obj);
+    if (t == -1.0 && PyErr_Occurred())
+        return -1;
+    *out = (int64_t)t;
+    return 0;
+}
+
+static PyObject *core_mint(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"common_name", "organization", "dns_names", "ip_addresses",
+                             "not_before", "not_after", "is_ca", "path_length",
+                             "key_type", "rsa_bits", "digest", "ekus",
+                             "issuer_cert_pem", "issuer_key_pem", "aia_ca_issuers",
+                             "ocsp_url", NULL};
+    tc_mint_params p;
+    PyObject *dns = Py_None, *ips = Py_None, *nb = Py_None, *na = Py_None, *ekus = Py_None;
+    PyObject *dns_keep = NULL, *ips_keep = NULL, *ekus_keep = NULL;
+    const char **dns_arr = NULL, **ips_arr = NULL, **ekus_arr = NULL;
+    const char *issuer_cert = NULL, *issuer_key = NULL;
+    Py_ssize_t issuer_cert_len = 0, issuer_key_len = 0;
+    int is_ca = 0;
+    char *cert_pem = NULL, *key_pem = NULL;
+    tc_error err;
+    tc_status st;
+    PyObject *result = NULL;
+
+    tc_mint_params_init(&p);
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$zzOOOOpizizOz#z#zz:mint", kwlist,
+                                     &p.common_name, &p.organization, &dns, &ips, &nb, &na,
+                                     &is_ca, &p.path_length, &p.key_type, &p.rsa_bits,
+                                     &p.digest, &ekus, &issuer_cert, &issuer_cert_len,
+                                     &issuer_key, &issuer_key_len, &p.aia_ca_issuers,
+                                     &p.ocsp_url))
+        return NULL;
+    p.is_ca = is_ca;
+    if (opt_time(nb, &p.not_before) < 0 || opt_time(na, &p.not_after) < 0)
+        return NULL;
+    dns_arr = tcpy_strarray(dns, "dns_names", &dns_keep, &p.n_dns);
+    if (dns_arr == NULL)
+        goto done;
+    ips_arr = tcpy_strarray(ips, "ip_addresses", &ips_keep, &p.n_ip);
+    if (ips_arr == NULL)
+        goto done;
+    ekus_arr = tcpy_strarray(ekus, "ekus", &ekus_keep, &p.n_ekus);
+    if (ekus_arr == NULL)
+        goto done;
+    p.dns_names = dns_arr;
+    p.ip_addresses = ips_arr;
+    p.ekus = p.n_ekus ? ekus_arr : NULL;
+    p.issuer_cert_pem = issuer_cert;
+    p.issuer_cert_len = (size_t)issuer_cert_len;
+    p.issuer_key_pem = issuer_key;
+    p.issuer_key_len = (size_t)issuer_key_len;
+    tc_error_clear(&err);
+    /* Key generation (RSA especially) takes a while: release the GIL. */
+    Py_BEGIN_ALLOW_THREADS
+    st = tc_mint(&p, &cert_pem, &key_pem, &err);
+    Py_END_ALLOW_THREADS
+    if (st != TC_OK) {
+        tcpy_raise(&err);
+        goto done;
+    }
+    result = Py_BuildValue("(ss)", cert_pem, key_pem);
+done:
+    free(cert_pem);
+    if (key_pem != NULL) {
+        OPENSSL_cleanse(key_pem, strlen(key_pem));
+        free(key_pem);
+    }
+    PyMem_Free(dns_arr);
+    PyMem_Free(ips_arr);
+    PyMem_Free(ekus_arr);
+    Py_XDECREF(dns_keep);
+    Py_XDECREF(ips_keep);
+    Py_XDECREF(ekus_keep);
+    return result;
+}
+
+#define KW(f) (PyCFunction)(void (*)(void))(f)
+
+static PyMethodDef core_methods[] = {
+    {"kinds", core_kinds, METH_NOARGS,
+     "kinds() -> list[dict]\n\nThe problem kinds table, most fundamental first."},
+    {"parse_certificates", KW(core_parse_certificates), METH_VARARGS | METH_KEYWORDS,
+     "parse_certificates(data, what='the certificate data') -> list[dict]\n\n"
+     "Certificates from bytes (PEM bundle or one DER certificate) or a list of them."},
+    {"load_certificates", core_load_certificates, METH_O,
+     "load_certificates(path) -> list[dict]"},
+    {"normalize_hostname", core_normalize_hostname, METH_O,
+     "normalize_hostname(name: str) -> (str, is_ip: bool)\n\nValidates an ASCII hostname or IP literal."},
+    {"match_hostname", core_match_hostname, METH_VARARGS,
+     "match_hostname(cert: bytes, hostname: str) -> (ok, matched_name, reason)"},
+    {"verify", KW(core_verify), METH_VARARGS | METH_KEYWORDS,
+     "verify(chain, trust, hostname=None, at=None, purpose=PURPOSE_SERVER, crls=None,\n"
+     "       max_depth=-1, min_days=30, min_remaining=0.0, ekus=None, what='the chain') -> dict"},
+    {"check", KW(core_check), METH_VARARGS | METH_KEYWORDS,
+     "check(client, host, port, server_name=None, timeout=10.0, at=None, purpose=0,\n"
+     "      crls=None, max_depth=-1, min_days=30, min_remaining=0.0, ekus=None) -> dict\n\n"
+     "One live check, run with the GIL released."},
+    {"mint", KW(core_mint), METH_VARARGS | METH_KEYWORDS,
+     "mint(*, common_name=None, ...) -> (cert_pem, key_pem)\n\nThrowaway certificates for the lab and tests."},
+    {NULL, NULL, 0, NULL}
+};
+
+/* ---- module definition ----------------------------------------------- */
+
+static int exec_types(PyObject *module)
+{
+    core_state *st = get_state(module);
+    st->TrustStore_Type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &TrustStore_spec, NULL);
+    if (st->TrustStore_Type == NULL)
+        return -1;
+    if (PyModule_AddType(module, st->TrustStore_Type) < 0)
+        return -1;
+    st->Client_Type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &Client_spec, NULL);
+    if (st->Client_Type == NULL)
+        return -1;
+    if (PyModule_AddType(module, st->Client_Type) < 0)
+        return -1;
+    return 0;
+}
+
+static int exec_constants(PyObject *module)
+{
+    if (PyModule_AddIntConstant(module, "PURPOSE_SERVER", TC_PURPOSE_SERVER) < 0
+        || PyModule_AddIntConstant(module, "PURPOSE_CLIENT", TC_PURPOSE_CLIENT) < 0
+        || PyModule_AddStringConstant(module, "OPENSSL_VERSION", OpenSSL_version(OPENSSL_VERSION)) < 0)
+        return -1;
+    return 0;
+}
+
+static int core_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    core_state *st = get_state(module);
+    Py_VISIT(st->TrustStore_Type);
+    Py_VISIT(st->Client_Type);
+    return 0;
+}
+
+static int core_clear(PyObject *module)
+{
+    core_state *st = get_state(module);
+    Py_CLEAR(st->TrustStore_Type);
+    Py_CLEAR(st->Client_Type);
+    return 0;
+}
+
+static void core_free(void *module)
+{
+    core_clear((PyObject *)module);
+}
+
+static PyModuleDef_Slot core_slots[] = {
+    {Py_mod_exec, exec_types},
+    {Py_mod_exec, exec_constants},
+#if PY_VERSION_HEX >= 0x030C0000
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#endif
+    {0, NULL}
+};
+
+static struct PyModuleDef core_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pytlscheck._core",
+    .m_doc = "The C core of pytlscheck (private: use the pytlscheck package).",
+    .m_size = sizeof(core_state),
+    .m_methods = core_methods,
+    .m_slots = core_slots,
+    .m_traverse = core_traverse,
+    .m_clear = core_clear,
+    .m_free = core_free,
+};
+
+PyMODINIT_FUNC PyInit__core(void);
+
+PyMODINIT_FUNC PyInit__core(void)
+{
+    return PyModuleDef_Init(&core_module);
+}
