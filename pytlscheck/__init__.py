@@ -1,0 +1,101 @@
+"""pytlscheck: tells you, precisely and in plain words, what is wrong with a
+TLS endpoint or a certificate chain, and what to do about it.
+
+    >>> import pytlscheck
+    >>> report = pytlscheck.verify_chain("fullchain.pem", hostname="api.example.com")
+    >>> print(report.explain())
+    >>> pytlscheck.check("api.example.com").ok
+
+The checks run in a C core over the system OpenSSL; this package is its
+documented Python API (docs/api.md).  There is no switch that makes a
+failing chain pass.
+"""
+from ._core import OPENSSL_VERSION
+from .api import HostnameMatch, check, match_hostname, verify, verify_chain
+from .certificate import Certificate
+from .errors import (
+    KINDS,
+    CertificateExpired,
+    CertificateExpiresSoon,
+    CertificateNotYetValid,
+    CertificateProblem,
+    CertificateRevoked,
+    ChainInvalid,
+    ClientCertificateRequired,
+    ConnectionProblem,
+    ConnectionRefused,
+    ConnectionReset,
+    ConnectionTimedOut,
+    DNSLookupFailed,
+    HandshakeFailed,
+    HandshakeProblem,
+    HandshakeTimedOut,
+    HostnameMismatch,
+    IncompleteChain,
+    InvalidCA,
+    InvalidPurpose,
+    KindInfo,
+    MalformedCertificate,
+    NameConstraintsViolation,
+    NoSharedCipher,
+    NotTLS,
+    PathLengthExceeded,
+    ProtocolVersionMismatch,
+    SelfSignedCertificate,
+    TLSCheckError,
+    UntrustedRoot,
+    WeakKey,
+    WeakSignature,
+)
+from .report import Problem, Report
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # functions
+    "verify_chain",
+    "match_hostname",
+    "check",
+    "verify",
+    # result types
+    "Certificate",
+    "Report",
+    "Problem",
+    "HostnameMatch",
+    "KINDS",
+    "KindInfo",
+    # exceptions
+    "TLSCheckError",
+    "CertificateProblem",
+    "CertificateExpired",
+    "CertificateNotYetValid",
+    "HostnameMismatch",
+    "IncompleteChain",
+    "SelfSignedCertificate",
+    "UntrustedRoot",
+    "WeakSignature",
+    "WeakKey",
+    "CertificateRevoked",
+    "InvalidPurpose",
+    "InvalidCA",
+    "PathLengthExceeded",
+    "NameConstraintsViolation",
+    "MalformedCertificate",
+    "ChainInvalid",
+    "CertificateExpiresSoon",
+    "ConnectionProblem",
+    "DNSLookupFailed",
+    "ConnectionRefused",
+    "ConnectionTimedOut",
+    "ConnectionReset",
+    "HandshakeProblem",
+    "NotTLS",
+    "ProtocolVersionMismatch",
+    "NoSharedCipher",
+    "ClientCertificateRequired",
+    "HandshakeTimedOut",
+    "HandshakeFailed",
+    # versions
+    "__version__",
+    "OPENSSL_VERSION",
+]

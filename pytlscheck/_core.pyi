@@ -1,0 +1,86 @@
+"""Type stub of pytlscheck._core, the private CPython binding of the C core.
+
+Dict layouts returned by the functions below:
+
+CertInfo (one certificate; parse_certificates, load_certificates, reports):
+    subject, issuer: str (RFC 4514); common_name: str | None;
+    dns_names, ip_addresses, email_addresses: tuple[str, ...];
+    serial_number: str (lowercase hex); not_before, not_after: int (Unix s);
+    fingerprint_sha256: str (hex); key_type: str; key_bits: int;
+    key_curve: str | None; signature_algorithm: str; version: int;
+    has_basic_constraints, is_ca: bool; path_length: int | None;
+    key_usage, extended_key_usage, ca_issuers, ocsp_urls: tuple[str, ...];
+    self_signed, self_issued, names_have_nul: bool; der: bytes.
+
+ProblemInfo: kind, severity ("error"/"warning"): str; depth: int (index
+    into "path", -1: none); openssl_code: int; openssl_reason: str | None;
+    message, fix, inspect_command: str.
+
+ReportInfo: ok: bool; problems: list[ProblemInfo];
+    chain: list[CertInfo]; path, verified: list[CertInfo] | None (the same
+    certificate shares one dict object across the three lists);
+    hostname, target, server_name, address, protocol, cipher, group, alpn,
+    peer_banner: str | None; port: int | None; ocsp_stapled,
+    client_certificate_requested: bool; client_ca_names: tuple[str, ...];
+    timings: {"dns", "connect", "handshake", "total": float ms | None}.
+
+Errors from the core: ValueError (bad input), OSError with errno (a file
+that cannot be read), MemoryError, RuntimeError (an unexpected OpenSSL
+failure).
+"""
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+_Bytes = Union[bytes, bytearray, memoryview]
+CertInfo = Dict[str, Any]
+ReportInfo = Dict[str, Any]
+
+PURPOSE_SERVER: int
+PURPOSE_CLIENT: int
+OPENSSL_VERSION: str
+
+class TrustStore:
+    """An immutable set of trust anchors, shareable between threads."""
+    @classmethod
+    def system(cls) -> "TrustStore": ...
+    @classmethod
+    def from_path(cls, path: Union[str, bytes]) -> "TrustStore": ...
+    @classmethod
+    def from_der(cls, certificates: Union[_Bytes, Sequence[_Bytes]],
+                 what: str = ...) -> "TrustStore": ...
+    def contains(self, certificate: _Bytes) -> bool: ...
+    @property
+    def description(self) -> str: ...
+
+class Client:
+    """A reusable TLS client configuration (one SSL_CTX) for live checks."""
+    def __init__(self, trust: TrustStore, client_cert: Optional[_Bytes] = None,
+                 client_key: Optional[_Bytes] = None) -> None: ...
+
+def kinds() -> List[Dict[str, str]]:
+    """Rows of the kinds table: name, severity, exception, cause, message,
+    fix, see_file, see_live; most fundamental first."""
+def parse_certificates(data: Union[_Bytes, Sequence[_Bytes]], what: str = ...) -> List[CertInfo]: ...
+def load_certificates(path: Union[str, bytes]) -> List[CertInfo]: ...
+def normalize_hostname(name: str) -> Tuple[str, bool]: ...
+def match_hostname(cert: _Bytes, hostname: str) -> Tuple[bool, Optional[str], str]: ...
+def verify(chain: Union[_Bytes, Sequence[_Bytes]], trust: TrustStore,
+           hostname: Optional[str] = None, at: Optional[float] = None,
+           purpose: int = ..., crls: Optional[Sequence[_Bytes]] = None,
+           max_depth: int = -1, min_days: int = 30, min_remaining: float = 0.0,
+           ekus: Optional[Sequence[str]] = None, what: str = ...) -> ReportInfo: ...
+def check(client: Client, host: str, port: int, server_name: Optional[str] = None,
+          timeout: float = 10.0, at: Optional[float] = None, purpose: int = ...,
+          crls: Optional[Sequence[_Bytes]] = None, max_depth: int = -1,
+          min_days: int = 30, min_remaining: float = 0.0,
+          ekus: Optional[Sequence[str]] = None) -> ReportInfo: ...
+def mint(*, common_name: Optional[str] = None, organization: Optional[str] = None,
+         dns_names: Optional[Sequence[str]] = None,
+         ip_addresses: Optional[Sequence[str]] = None,
+         not_before: Optional[float] = None, not_after: Optional[float] = None,
+         is_ca: bool = False, path_length: int = -1, key_type: Optional[str] = None,
+         rsa_bits: int = 0, digest: Optional[str] = None,
+         ekus: Optional[Sequence[str]] = None,
+         issuer_cert_pem: Optional[Union[str, _Bytes]] = None,
+         issuer_key_pem: Optional[Union[str, _Bytes]] = None,
+         aia_ca_issuers: Optional[str] = None,
+         ocsp_url: Optional[str] = None) -> Tuple[str, str]: ...

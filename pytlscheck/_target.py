@@ -1,0 +1,165 @@
+"""Parsing what the caller names: check targets and host names.
+
+A target is ``host``, ``host:port``, ``[v6addr]:port``, ``[v6addr]``, a bare
+IP address (v4 or v6), or an ``https://`` URL (port 443 unless the URL says
+otherwise).  Host names may be internationalised: they are converted to
+their ASCII (IDNA) form here, then validated by the C core, which knows the
+DNS rules (LDH labels, lengths) and IP literal syntax.
+"""
+from __future__ import annotations
+
+import ipaddress
+import operator
+from typing import NamedTuple, Optional, Tuple
+from urllib.parse import urlsplit
+
+from . import _core
+
+__all__ = ["Target", "parse_target", "normalize_hostname", "to_ascii"]
+
+DEFAULT_PORT = 443
+
+
+class Target(NamedTuple):
+    host: str       # ASCII DNS name or IP literal (no brackets), normalised
+    port: int
+    is_ip: bool
+
+    @property
+    def display(self) -> str:
+        """``host:port``, with brackets around an IPv6 address."""
+        host = f"[{self.host}]" if self.is_ip and ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def to_ascii(name: str, what: str = "hostname") -> str:
+    """The ASCII (IDNA) form of a host name; ASCII names pass unchanged.
+
+    Uses the ``idna`` package (IDNA 2008 with UTS 46 mapping) when it is
+    installed, else Python's built-in IDNA 2003 codec.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be str, not {type(name).__name__}")
+    if name.isascii():
+        return name
+    body, dot = (name[:-1], ".") if name.endswith(".") else (name, "")
+    try:
+        try:
+            import idna  # type: ignore[import-not-found]
+        except ImportError:
+            ascii_name = body.encode("idna").decode("ascii")
+        else:
+            ascii_name = idna.encode(body, uts46=True).decode("ascii")
+    except (UnicodeError, ValueError) as e:  # idna.IDNAError is a UnicodeError
+        raise ValueError(
+            f"The {what} {name!r} is not a valid internationalised domain name "
+            f"and cannot be converted to its ASCII form: {e}.") from None
+    return ascii_name + dot
+
+
+def normalize_hostname(name: str, what: str = "hostname") -> Tuple[str, bool]:
+    """(normalised ASCII name or IP literal, is_ip).
+
+    Raises ValueError with a sentence naming the input when the name is
+    neither a DNS name nor an IP address.
+    """
+    ascii_name = to_ascii(name, what)
+    if not ascii_name.strip():
+        raise ValueError(f"The {what} is empty: give a DNS name or an IP address.")
+    return _core.normalize_hostname(ascii_name)
+
+
+def _port(value: object, what: str) -> int:
+    if isinstance(value, bool):
+        raise TypeError(f"{what} must be an int, not bool")
+    try:
+        port = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        if isinstance(value, str) and value.strip().isdigit():
+            port = int(value.strip())
+        else:
+            raise ValueError(f"The {what} {value!r} is not a port number.") from None
+    if not 1 <= port <= 65535:
+        raise ValueError(f"The {what} {port} is out of range: a TCP port is 1 to 65535.")
+    return port
+
+
+def parse_target(target: str, port: Optional[int] = None) -> Target:
+    """Splits a check target into host and port (see the module docstring).
+
+    ``port`` is the caller's separate port argument: it applies when the
+    target names none, and must agree with it when it does.
+    """
+    if not isinstance(target, str):
+        raise TypeError(f"target must be str, not {type(target).__name__}")
+    text = target.strip()
+    if not text:
+        raise ValueError("The target is empty: give a host name, host:port, an IP "
+                         "address or an https:// URL.")
+    given_port: Optional[int] = None
+    if "://" in text:
+        try:
+            url = urlsplit(text)
+        except ValueError as e:
+            raise ValueError(f"The target {target!r} is not a valid URL: {e}.") from None
+        scheme = url.scheme.lower()
+        if scheme != "https":
+            hint = (" plain http:// does not use TLS at all;" if scheme == "http" else "")
+            raise ValueError(
+                f"The target {target!r} is a {scheme}:// URL;{hint} check() tests TLS "
+                "endpoints: give an https:// URL, host:port or a host name.")
+        if url.username is not None or url.password is not None:
+            raise ValueError(f"The target {target!r} holds credentials; give the URL "
+                             "without user:password@.")
+        host = url.hostname or ""
+        try:
+            given_port = url.port
+        except ValueError:
+            raise ValueError(f"The URL {target!r} has an invalid port.") from None
+        if given_port is None:
+            given_port = port if port is not None else DEFAULT_PORT
+            port = None
+        if not host:
+            raise ValueError(f"The URL {target!r} names no host.")
+    elif text.startswith("["):
+        close = text.find("]")
+        if close < 0:
+            raise ValueError(f"The target {target!r} opens '[' for an IPv6 address but "
+                             "never closes it; write [addr]:port.")
+        host = text[1:close]
+        rest = text[close + 1:]
+        if rest:
+            if not rest.startswith(":") or len(rest) == 1:
+                raise ValueError(f"The target {target!r} has text after the IPv6 address; "
+                                 "write [addr]:port.")
+            given_port = _port(rest[1:], f"port in {target!r}")
+        try:
+            ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            raise ValueError(f"The target {target!r} has brackets around {host!r}, which "
+                             "is not an IPv6 address.") from None
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+        if not host:
+            raise ValueError(f"The target {target!r} has a port but no host.")
+        given_port = _port(port_text, f"port in {target!r}")
+    elif text.count(":") >= 2:
+        # A bare IPv6 address: it cannot carry a port without brackets.
+        try:
+            ipaddress.IPv6Address(text.split("%", 1)[0])
+        except ValueError:
+            raise ValueError(
+                f"The target {target!r} is neither host:port nor an IPv6 address; "
+                "for an IPv6 address with a port write [addr]:port.") from None
+        host = text
+    else:
+        host = text
+
+    if port is not None:
+        port = _port(port, "port")
+        if given_port is not None and given_port != port:
+            raise ValueError(f"The target {target!r} names port {given_port} but port={port} "
+                             "was also given; give the port once.")
+    final_port = given_port if given_port is not None else (port if port is not None else DEFAULT_PORT)
+    name, is_ip = normalize_hostname(host, "host")
+    return Target(name, final_port, is_ip)

@@ -1,0 +1,429 @@
+"""The functions of pytlscheck: offline chain verification, hostname
+matching, and live endpoint checks.
+
+There is deliberately no way to turn a check off: no ``verify=False``, no
+``insecure``, no environment switch.  A chain that fails, fails.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Hashable, Iterable, List, Optional, Sequence, Tuple, Union
+
+from . import _core
+from ._target import normalize_hostname, parse_target, to_ascii
+from .certificate import Certificate
+from .report import Report
+
+__all__ = ["verify_chain", "match_hostname", "check", "verify", "HostnameMatch"]
+
+PathType = Union[str, "os.PathLike[str]"]
+ChainInput = Union[PathType, bytes, Certificate, Sequence[Union[Certificate, bytes, str]]]
+TrustInput = Union[None, PathType, bytes, Certificate, Sequence[Certificate]]
+
+_PEM_MARK = "-----BEGIN"
+
+
+# ---- a small LRU of trust stores and clients ----------------------------
+
+class _LRU:
+    """Thread-safe LRU cache: building a trust store reads and parses
+    files, building a client makes an SSL_CTX; repeated calls reuse them."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: "OrderedDict[Hashable, Any]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()   # outside the lock: may take a while, may raise
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_TRUST_CACHE = _LRU(16)
+_CLIENT_CACHE = _LRU(16)
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+# ---- input conversion ----------------------------------------------------
+
+def _read(path: PathType, what: str) -> bytes:
+    p = os.fspath(path)
+    try:
+        with open(p, "rb") as f:
+            return f.read()
+    except OSError as e:
+        msg = f"Could not read {what} {p!r}: {e.strerror or e}."
+        if e.errno is not None:
+            raise type(e)(e.errno, msg) from None
+        raise OSError(msg) from None
+
+
+def _is_pem_text(s: str) -> bool:
+    return _PEM_MARK in s
+
+
+def _chain_input(chain: Any) -> Tuple[Union[bytes, List[bytes]], str, Optional[str]]:
+    """(data for the core, `what` for its messages, source for the report)."""
+    if isinstance(chain, Certificate):
+        return [chain.der], "the given certificate", None
+    if isinstance(chain, (bytes, bytearray, memoryview)):
+        data = bytes(chain)
+        if not data.strip():
+            raise ValueError("The chain data is empty: pass the leaf certificate (and its "
+                             "intermediates) as PEM or DER.")
+        return data, "the chain data", None
+    if isinstance(chain, str):
+        if _is_pem_text(chain):
+            return _ascii(chain, "the chain PEM text"), "the chain PEM text", None
+        if not chain.strip():
+            raise ValueError("The chain is an empty string: pass a file path, PEM text, "
+                             "or Certificate objects.")
+        return _read(chain, "the chain file"), f"the chain file {chain}", os.path.basename(chain)
+    if isinstance(chain, os.PathLike):
+        p = os.fspath(chain)
+        return _read(p, "the chain file"), f"the chain file {p}", os.path.basename(p)
+    if isinstance(chain, (list, tuple)):
+        if not chain:
+            raise ValueError("The chain is empty: pass at least the leaf certificate.")
+        items: List[bytes] = []
+        for i, c in enumerate(chain):
+            if isinstance(c, Certificate):
+                items.append(c.der)
+            elif isinstance(c, (bytes, bytearray, memoryview)):
+                items.append(bytes(c))
+            elif isinstance(c, str) and _is_pem_text(c):
+                items.append(_ascii(c, f"chain item {i + 1}"))
+            elif isinstance(c, (str, os.PathLike)):
+                items.append(_read(c, f"chain item {i + 1}, the file"))
+            else:
+                raise TypeError(f"chain item {i + 1} must be a Certificate, PEM/DER bytes, "
+                                f"PEM text or a path, not {type(c).__name__}")
+        return items, "the chain", None
+    raise TypeError("chain must be a path, PEM text, PEM or DER bytes, a Certificate, or a "
+                    f"list of Certificates (leaf first), not {type(chain).__name__}")
+
+
+def _ascii(text: str, what: str) -> bytes:
+    try:
+        return text.encode("ascii")
+    except UnicodeEncodeError as e:
+        raise ValueError(f"{what[0].upper()}{what[1:]} contains a non-ASCII character at "
+                         f"position {e.start}; PEM is ASCII text.") from None
+
+
+def _trust_store(trust: Any) -> Tuple[Any, Hashable]:
+    """(a _core.TrustStore, its cache key)."""
+    if trust is None:
+        # The system store follows SSL_CERT_FILE / SSL_CERT_DIR (OpenSSL's
+        # own variables, which only choose which roots to trust).
+        key: Hashable = ("system", os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+        return _TRUST_CACHE.get(key, _core.TrustStore.system), key
+    if isinstance(trust, _core.TrustStore):
+        return trust, ("object", id(trust))
+    if isinstance(trust, Certificate):
+        trust = [trust]
+    if isinstance(trust, (list, tuple)):
+        if not trust:
+            raise ValueError("trust is an empty list: give at least one root certificate, "
+                             "or None for the system trust store.")
+        ders: List[bytes] = []
+        for i, c in enumerate(trust):
+            if isinstance(c, Certificate):
+                ders.append(c.der)
+            elif isinstance(c, (bytes, bytearray)):
+                ders.append(bytes(c))
+            elif isinstance(c, str) and _is_pem_text(c):
+                ders.append(_ascii(c, f"trust item {i + 1}"))
+            else:
+                raise TypeError(f"trust item {i + 1} must be a Certificate or PEM/DER bytes, "
+                                f"not {type(c).__name__}")
+        key = ("certs",) + tuple(_digest(d) for d in ders)
+        return _TRUST_CACHE.get(key, lambda: _core.TrustStore.from_der(ders, "the trust anchors")), key
+    if isinstance(trust, (bytes, bytearray, memoryview)):
+        data = bytes(trust)
+        if not data.strip():
+            raise ValueError("The trust data is empty: give PEM or DER root certificates.")
+        key = ("data", _digest(data))
+        return _TRUST_CACHE.get(key, lambda: _core.TrustStore.from_der(data, "the trust data")), key
+    if isinstance(trust, str) and _is_pem_text(trust):
+        data = _ascii(trust, "the trust PEM text")
+        key = ("data", _digest(data))
+        return _TRUST_CACHE.get(key, lambda: _core.TrustStore.from_der(data, "the trust PEM text")), key
+    if isinstance(trust, (str, os.PathLike)):
+        path = os.fspath(trust)
+        if not path.strip():
+            raise ValueError("trust is an empty string: give a PEM file or directory path, "
+                             "PEM text, or None for the system trust store.")
+        try:
+            st = os.stat(path)
+        except OSError as e:
+            msg = f"Could not read the trust anchors {path!r}: {e.strerror or e}."
+            raise (type(e)(e.errno, msg) if e.errno is not None else OSError(msg)) from None
+        key = ("path", os.path.abspath(path), st.st_mtime_ns, st.st_size, st.st_ino)
+        return _TRUST_CACHE.get(key, lambda: _core.TrustStore.from_path(path)), key
+    raise TypeError("trust must be None (the system store), a PEM file or directory path, "
+                    "PEM data, or a list of Certificates, not " + type(trust).__name__)
+
+
+def _timestamp(at: Any) -> Tuple[Optional[float], datetime]:
+    if at is None:
+        return None, datetime.now(timezone.utc)
+    if isinstance(at, datetime):
+        when = at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+        return when.timestamp(), when.astimezone(timezone.utc)
+    if isinstance(at, date):
+        when = datetime(at.year, at.month, at.day, tzinfo=timezone.utc)
+        return when.timestamp(), when
+    raise TypeError("at must be a datetime (aware, or naive meaning UTC) or a date, "
+                    f"not {type(at).__name__}")
+
+
+_PURPOSES = {"server": _core.PURPOSE_SERVER, "client": _core.PURPOSE_CLIENT}
+
+
+def _purpose(purpose: Any) -> int:
+    try:
+        return _PURPOSES[purpose]
+    except (KeyError, TypeError):
+        raise ValueError(f"purpose must be 'server' (a TLS server certificate) or 'client' "
+                         f"(a TLS client certificate, for mutual TLS), not {purpose!r}") from None
+
+
+def _int(value: Any, name: str, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _window(min_days: Any, min_remaining: Any) -> Tuple[int, float]:
+    days = -1 if min_days is None else _int(min_days, "min_days", minimum=0)
+    if min_remaining is None:
+        frac = 0.0
+    else:
+        if isinstance(min_remaining, bool) or not isinstance(min_remaining, (int, float)):
+            raise TypeError(f"min_remaining must be a number, not {type(min_remaining).__name__}")
+        frac = float(min_remaining)
+        if not 0.0 <= frac < 1.0:
+            raise ValueError("min_remaining is the fraction of the validity period that must "
+                             f"remain, between 0 and 1, not {min_remaining!r}")
+    return days, frac
+
+
+def _ekus(ekus: Any) -> Optional[Tuple[str, ...]]:
+    if ekus is None:
+        return None
+    if isinstance(ekus, str):
+        ekus = (ekus,)
+    out = tuple(ekus)
+    for e in out:
+        if not isinstance(e, str) or not e:
+            raise ValueError(f"ekus must hold names such as 'serverAuth' or dotted OIDs, not {e!r}")
+    return out
+
+
+def _crls(crls: Any) -> Optional[List[bytes]]:
+    if crls is None:
+        return None
+    items = crls if isinstance(crls, (list, tuple)) else [crls]
+    out: List[bytes] = []
+    for i, c in enumerate(items):
+        if isinstance(c, (bytes, bytearray, memoryview)):
+            out.append(bytes(c))
+        elif isinstance(c, str) and _is_pem_text(c):
+            out.append(_ascii(c, f"CRL {i + 1}"))
+        elif isinstance(c, (str, os.PathLike)):
+            out.append(_read(c, "the CRL file"))
+        else:
+            raise TypeError(f"crls must be paths, PEM text or PEM/DER bytes, not {type(c).__name__}")
+    return out
+
+
+# ---- public functions ----------------------------------------------------
+
+def verify_chain(chain: ChainInput, *, hostname: Optional[str] = None,
+                 trust: TrustInput = None, at: Union[datetime, date, None] = None,
+                 purpose: str = "server", crls: Any = None,
+                 max_depth: Optional[int] = None, min_days: Optional[int] = 30,
+                 min_remaining: Optional[float] = None,
+                 ekus: Optional[Iterable[str]] = None) -> Report:
+    """Verifies a certificate chain offline and reports every problem.
+
+    ``chain``: a file path (PEM bundle or DER), PEM text (``str``), PEM or
+    DER ``bytes``, a :class:`Certificate`, or a list of them (leaf first,
+    the rest in any order).
+
+    ``hostname``: the DNS name or IP address the leaf must be valid for
+    (internationalised names are converted with IDNA), or None to skip the
+    name check.
+
+    ``trust``: None for the system trust store (OpenSSL's default paths,
+    honouring SSL_CERT_FILE / SSL_CERT_DIR), a PEM file or a directory of
+    PEM files, PEM data, or a list of :class:`Certificate` anchors.
+
+    ``at``: evaluate validity at this time (an aware datetime, a naive one
+    meaning UTC, or a date meaning midnight UTC); default now.
+
+    ``purpose``: "server" (TLS server certificate, the default) or "client"
+    (TLS client certificate, for mutual TLS).  ``ekus``: extended key
+    usages the leaf must carry ("serverAuth", dotted OIDs), when they
+    differ from the purpose's own.
+
+    ``crls``: CRLs (paths, PEM text, PEM/DER bytes, or a list) to check
+    revocation against; None skips revocation.  ``max_depth``: the most
+    intermediates allowed.  ``min_days``: warn (``expires_soon``) when a
+    certificate expires within that many days (None: never);
+    ``min_remaining``: also warn when less than this fraction of a
+    certificate's validity period remains.
+
+    Returns a :class:`Report`; raises only for bad arguments (ValueError,
+    TypeError, or OSError for a file that cannot be read).
+    """
+    data, what, source = _chain_input(chain)
+    store, _ = _trust_store(trust)
+    host = normalize_hostname(hostname)[0] if hostname is not None else None
+    ts, checked_at = _timestamp(at)
+    days, frac = _window(min_days, min_remaining)
+    depth = -1 if max_depth is None else _int(max_depth, "max_depth", minimum=0)
+    result = _core.verify(data, store, hostname=host, at=ts, purpose=_purpose(purpose),
+                          crls=_crls(crls), max_depth=depth, min_days=days,
+                          min_remaining=frac, ekus=_ekus(ekus), what=what)
+    return Report(result, trust=store.description, checked_at=checked_at, source=source)
+
+
+@dataclass(frozen=True)
+class HostnameMatch:
+    """The answer of :func:`match_hostname`.
+
+    ``ok``: whether the certificate is valid for the name; ``matched_name``:
+    the Subject Alternative Name entry that matched (None when none did);
+    ``reason``: one sentence saying why it matched or not.  Truthy exactly
+    when ``ok``; unpacks like a tuple: ``ok, name, reason = match``.
+    """
+
+    ok: bool
+    matched_name: Optional[str]
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __iter__(self):
+        return iter((self.ok, self.matched_name, self.reason))
+
+
+def match_hostname(cert: Union[Certificate, bytes, str], hostname: str) -> HostnameMatch:
+    """Whether ``cert`` is valid for ``hostname``, and why.
+
+    Follows RFC 6125 and the CA/Browser Forum rules: DNS names match only
+    dNSName SANs, IP addresses only iPAddress SANs, the subject CN is never
+    used, a wildcard covers exactly one whole left-most label.  ``cert`` is a
+    :class:`Certificate`, PEM text or PEM/DER bytes; ``hostname`` a DNS name
+    (internationalised names are converted with IDNA) or an IP address.
+    """
+    if isinstance(cert, Certificate):
+        der: bytes = cert.der
+    elif isinstance(cert, (bytes, bytearray, memoryview)):
+        der = bytes(cert)
+    elif isinstance(cert, str) and _is_pem_text(cert):
+        der = _ascii(cert, "the certificate PEM text")
+    else:
+        raise TypeError("cert must be a Certificate, PEM text or PEM/DER bytes, "
+                        f"not {type(cert).__name__}")
+    host = to_ascii(hostname)
+    ok, matched, reason = _core.match_hostname(der, host)
+    return HostnameMatch(ok, matched, reason)
+
+
+def _pem_input(value: Any, what: str) -> Optional[bytes]:
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str) and _is_pem_text(value):
+        return _ascii(value, what)
+    if isinstance(value, (str, os.PathLike)):
+        return _read(value, what)
+    raise TypeError(f"{what} must be a path or PEM data, not {type(value).__name__}")
+
+
+def _client(trust: Any, client_cert: Any, client_key: Any) -> Any:
+    store, trust_key = _trust_store(trust)
+    cert = _pem_input(client_cert, "the client certificate")
+    key = _pem_input(client_key, "the client key")
+    if key is not None and cert is None:
+        raise ValueError("client_key was given without client_cert: give both (or one "
+                         "PEM file holding the certificate and its key as client_cert).")
+    ckey = (trust_key, _digest(cert) if cert else None, _digest(key) if key else None)
+    return store, _CLIENT_CACHE.get(ckey, lambda: _core.Client(store, cert, key))
+
+
+def check(target: str, port: Optional[int] = None, *, server_name: Optional[str] = None,
+          trust: TrustInput = None, timeout: float = 10.0, min_days: Optional[int] = 30,
+          min_remaining: Optional[float] = None, client_cert: Any = None,
+          client_key: Any = None) -> Report:
+    """Connects to a TLS endpoint and reports everything wrong with it.
+
+    ``target``: ``host``, ``host:port``, ``[v6addr]:port``, an IP address, or
+    an ``https://`` URL; ``port`` applies when the target names none (443
+    by default).  ``server_name``: the name sent as SNI and verified, when
+    it differs from where you connect (connect to 10.0.0.5, verify
+    ``api.internal``).  ``trust`` as for :func:`verify_chain`.
+    ``timeout`` (seconds) bounds the whole check: DNS, connect, handshake.
+    ``client_cert`` / ``client_key``: paths or PEM data, for servers that
+    require mutual TLS.  ``min_days`` / ``min_remaining``: the
+    ``expires_soon`` warning window.
+
+    Never raises for a TLS, certificate or network problem: the returned
+    :class:`Report` holds it.  Raises only for bad arguments.
+    """
+    tgt = parse_target(target, port)
+    sni = normalize_hostname(server_name, "server_name")[0] if server_name is not None else None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds, not {type(timeout).__name__}")
+    if not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    days, frac = _window(min_days, min_remaining)
+    store, client = _client(trust, client_cert, client_key)
+    checked_at = datetime.now(timezone.utc)
+    result = _core.check(client, tgt.host, tgt.port, server_name=sni, timeout=float(timeout),
+                         min_days=days, min_remaining=frac)
+    return Report(result, trust=store.description, checked_at=checked_at)
+
+
+def verify(target: str, port: Optional[int] = None, *, server_name: Optional[str] = None,
+           trust: TrustInput = None, timeout: float = 10.0, min_days: Optional[int] = 30,
+           min_remaining: Optional[float] = None, client_cert: Any = None,
+           client_key: Any = None) -> Report:
+    """Like :func:`check`, but raises the exception of the first error.
+
+    Returns the :class:`Report` when it is ok (warnings do not raise).  The
+    exception (a :class:`~pytlscheck.TLSCheckError` subclass, also a
+    built-in ``ConnectionRefusedError``/``TimeoutError``/... for connection
+    problems) carries ``.report`` and ``.problem``.
+    """
+    return check(target, port, server_name=server_name, trust=trust, timeout=timeout,
+                 min_days=min_days, min_remaining=min_remaining, client_cert=client_cert,
+                 client_key=client_key).raise_for_problems()

@@ -1,0 +1,455 @@
+"""Report and Problem: what a check found, in data and in words."""
+from __future__ import annotations
+
+import json
+import textwrap
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Type
+
+from .certificate import Certificate, _pretty, iso, short_name
+from .errors import KINDS, TLSCheckError, exception_for
+
+__all__ = ["Report", "Problem"]
+
+#: Version of the to_dict()/to_json() layout (docs/api.md, "JSON schema").
+SCHEMA_VERSION = 1
+
+_WIDTH = 78
+
+
+class Problem:
+    """One thing wrong (or worth a warning) in a report.
+
+    ``kind`` is the stable kind string ("expired", "incomplete_chain", ...;
+    see :data:`pytlscheck.KINDS`), ``severity`` "error" or "warning",
+    ``message`` what is wrong and why it matters, ``fix`` what to do,
+    ``inspect_command`` the openssl command line that shows the same thing
+    by hand.  ``depth`` indexes the report's ``path`` (0 = the leaf; -1 when
+    the problem is not about one certificate) and ``certificate`` is that
+    certificate.  ``openssl_code`` / ``openssl_reason`` keep OpenSSL's own
+    verify code and text (0 / None for checks of pytlscheck's own).
+    """
+
+    __slots__ = ("kind", "severity", "message", "fix", "depth", "openssl_code",
+                 "openssl_reason", "inspect_command", "certificate")
+
+    kind: str
+    severity: str
+    message: str
+    fix: str
+    depth: int
+    openssl_code: int
+    openssl_reason: Optional[str]
+    inspect_command: str
+    certificate: Optional[Certificate]
+
+    def __init__(self, *, kind: str, severity: str, message: str, fix: str,
+                 depth: int = -1, openssl_code: int = 0,
+                 openssl_reason: Optional[str] = None, inspect_command: str = "",
+                 certificate: Optional[Certificate] = None) -> None:
+        put = object.__setattr__
+        put(self, "kind", kind)
+        put(self, "severity", severity)
+        put(self, "message", message)
+        put(self, "fix", fix)
+        put(self, "depth", depth)
+        put(self, "openssl_code", openssl_code)
+        put(self, "openssl_reason", openssl_reason)
+        put(self, "inspect_command", inspect_command)
+        put(self, "certificate", certificate)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Problem is immutable (cannot set {name!r})")
+
+    @property
+    def exception(self) -> Type[TLSCheckError]:
+        """The exception class raised for this problem."""
+        return exception_for(self.kind)
+
+    @property
+    def cause(self) -> str:
+        """The typical cause of this kind of problem."""
+        info = KINDS.get(self.kind)
+        return info.cause if info is not None else ""
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def to_dict(self) -> Dict[str, Any]:
+        cert = self.certificate
+        return {
+            "kind": self.kind,
+            "severity": self.severity,
+            "message": self.message,
+            "fix": self.fix,
+            "depth": self.depth,
+            "certificate": None if cert is None else {
+                "subject": cert.subject,
+                "fingerprint_sha256": cert.fingerprint_sha256,
+            },
+            "openssl_code": self.openssl_code,
+            "openssl_reason": self.openssl_reason,
+            "inspect_command": self.inspect_command,
+            "exception": self.exception.__name__,
+        }
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Problem):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.depth, self.message))
+
+    def __repr__(self) -> str:
+        where = f" at depth {self.depth}" if self.depth >= 0 else ""
+        return f"<Problem {self.kind} ({self.severity}){where}: {self.message}>"
+
+    def _repr_html_(self) -> Optional[str]:
+        try:
+            from ._html import render_html
+        except ImportError:
+            return None
+        return render_html(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(_pretty(self, cycle))
+
+
+def _certs(infos: Optional[Sequence[Mapping[str, Any]]],
+           memo: Dict[int, Certificate]) -> Optional[List[Certificate]]:
+    """Certificates from the core's dicts; the core shares one dict between
+    chain/path/verified for the same certificate, and so do we."""
+    if infos is None:
+        return None
+    out = []
+    for info in infos:
+        cert = memo.get(id(info))
+        if cert is None:
+            cert = memo[id(info)] = Certificate._from_info(info)
+        out.append(cert)
+    return out
+
+
+class Report:
+    """The result of :func:`~pytlscheck.verify_chain` or :func:`~pytlscheck.check`.
+
+    ``ok`` is True when no problem of severity "error" was found (warnings
+    such as ``expires_soon`` do not make it False).  ``problems`` lists
+    every problem, most fundamental first (fix the first one first);
+    ``errors`` and ``warnings`` split them.  ``chain`` is the chain as given
+    or as served (leaf first), ``path`` the path OpenSSL built from it (leaf
+    first, the anchor last when one was reached), ``verified_chain`` that
+    path when it was trusted, else None.
+
+    For live checks, ``target``, ``address`` (which address answered),
+    ``port``, ``server_name`` (the SNI sent), ``protocol``, ``cipher``,
+    ``group``, ``alpn``, ``ocsp_stapled``, ``client_certificate_requested``,
+    ``client_ca_names`` and ``timings`` (milliseconds: dns, connect,
+    handshake, total) describe the connection.
+    """
+
+    def __init__(self, data: Mapping[str, Any], *, trust: Optional[str] = None,
+                 checked_at: Optional[datetime] = None,
+                 source: Optional[str] = None) -> None:
+        memo: Dict[int, Certificate] = {}
+        self.chain: List[Certificate] = _certs(data.get("chain"), memo) or []
+        self.path: Optional[List[Certificate]] = _certs(data.get("path"), memo)
+        self.verified_chain: Optional[List[Certificate]] = _certs(data.get("verified"), memo)
+        self.hostname: Optional[str] = data.get("hostname")
+        self.trust: Optional[str] = trust
+        self.checked_at: datetime = checked_at or datetime.now(timezone.utc)
+        #: where the chain came from, in words ("leaf.pem", "the PEM data")
+        self.source: Optional[str] = source
+        self.target: Optional[str] = data.get("target")
+        self.server_name: Optional[str] = data.get("server_name")
+        self.address: Optional[str] = data.get("address")
+        self.port: Optional[int] = data.get("port")
+        self.protocol: Optional[str] = data.get("protocol")
+        self.cipher: Optional[str] = data.get("cipher")
+        self.group: Optional[str] = data.get("group")
+        self.alpn: Optional[str] = data.get("alpn")
+        self.ocsp_stapled: bool = bool(data.get("ocsp_stapled", False))
+        self.client_certificate_requested: bool = bool(
+            data.get("client_certificate_requested", False))
+        self.client_ca_names: List[str] = list(data.get("client_ca_names", ()))
+        self.peer_banner: Optional[str] = data.get("peer_banner")
+        timings = data.get("timings") or {}
+        self.timings: Dict[str, Optional[float]] = {
+            k: timings.get(k) for k in ("dns", "connect", "handshake", "total")}
+        problems = []
+        for p in data.get("problems", ()):
+            problems.append(Problem(
+                kind=p["kind"], severity=p["severity"], message=p["message"],
+                fix=p["fix"], depth=p["depth"], openssl_code=p["openssl_code"],
+                openssl_reason=p["openssl_reason"],
+                inspect_command=p["inspect_command"],
+                certificate=self._cert_at(p["depth"])))
+        self.problems: List[Problem] = problems
+
+    def _cert_at(self, depth: int) -> Optional[Certificate]:
+        if depth < 0:
+            return None
+        for certs in (self.path, self.chain):
+            if certs and depth < len(certs):
+                return certs[depth]
+        return None
+
+    # ---- summary -------------------------------------------------------
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem of severity "error" was found."""
+        return not any(p.severity == "error" for p in self.problems)
+
+    @property
+    def errors(self) -> List[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> List[Problem]:
+        return [p for p in self.problems if p.severity != "error"]
+
+    @property
+    def kinds(self) -> List[str]:
+        """The kinds of every problem, in order."""
+        return [p.kind for p in self.problems]
+
+    @property
+    def leaf(self) -> Optional[Certificate]:
+        """The end-entity certificate (first of the chain), or None."""
+        return self.chain[0] if self.chain else None
+
+    @property
+    def days_remaining(self) -> Optional[int]:
+        """Whole days until the leaf certificate expires (negative once
+        expired), or None when there is no certificate."""
+        leaf = self.leaf
+        return leaf.days_remaining if leaf is not None else None
+
+    @property
+    def is_live(self) -> bool:
+        """True for a report of a live endpoint check."""
+        return self.target is not None
+
+    def raise_for_problems(self) -> "Report":
+        """Raises the exception of the first error, else returns the report.
+
+        Warnings never raise.  The exception carries ``.report`` (this
+        report) and ``.problem``.
+        """
+        for p in self.problems:
+            if p.severity == "error":
+                raise p.exception(report=self, problem=p)
+        return self
+
+    # ---- data ----------------------------------------------------------
+
+    def to_dict(self) -> Dict[str, Any]:
+        """JSON-ready data with stable keys (docs/api.md, "JSON schema")."""
+        return {
+            "schema": SCHEMA_VERSION,
+            "ok": self.ok,
+            "checked_at": iso(self.checked_at),
+            "source": self.source,
+            "target": self.target,
+            "address": self.address,
+            "port": self.port,
+            "server_name": self.server_name,
+            "hostname": self.hostname,
+            "trust": self.trust,
+            "protocol": self.protocol,
+            "cipher": self.cipher,
+            "group": self.group,
+            "alpn": self.alpn,
+            "ocsp_stapled": self.ocsp_stapled,
+            "client_certificate_requested": self.client_certificate_requested,
+            "client_ca_names": list(self.client_ca_names),
+            "peer_banner": self.peer_banner,
+            "timings": dict(self.timings),
+            "days_remaining": self.days_remaining,
+            "problems": [p.to_dict() for p in self.problems],
+            "chain": [c.to_dict() for c in self.chain],
+            "path": None if self.path is None else [c.fingerprint_sha256 for c in self.path],
+            "verified_chain": None if self.verified_chain is None
+            else [c.fingerprint_sha256 for c in self.verified_chain],
+        }
+
+    def to_json(self, indent: Optional[int] = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    # ---- words ---------------------------------------------------------
+
+    def _subject_line(self) -> str:
+        if self.is_live:
+            return f"the TLS endpoint {self.target}"
+        if self.source:
+            return f"the certificate chain in {self.source}"
+        return "the certificate chain"
+
+    def verdict(self) -> str:
+        """One line: passes or fails, with counts."""
+        what = self._subject_line()
+        n_err, n_warn = len(self.errors), len(self.warnings)
+        if n_err:
+            first = self.errors[0]
+            more = f" and {n_err - 1} more" if n_err > 1 else ""
+            warn = f", plus {n_warn} warning{'s' if n_warn != 1 else ''}" if n_warn else ""
+            return (f"FAIL: {what} has a problem: {first.kind.replace('_', ' ')}"
+                    f"{more}{warn}. Clients will refuse it.")
+        if n_warn:
+            return (f"OK, WITH {n_warn} WARNING{'S' if n_warn != 1 else ''}: {what} passes "
+                    "today, but needs attention.")
+        return f"OK: {what} passes every check."
+
+    def explain(self) -> str:
+        """A plain-English explanation a person new to TLS can act on:
+        the verdict, what was checked, then each problem with what is wrong,
+        why it matters, how to fix it and how to see it by hand."""
+        out: List[str] = [self.verdict(), ""]
+        out += self._explain_checked()
+        if self.problems:
+            out.append("")
+            out.append("What is wrong (most fundamental first: fix the first one first):"
+                       if self.errors else "Warnings:")
+            for n, p in enumerate(self.problems, 1):
+                out.append("")
+                out += self._explain_problem(n, p)
+        else:
+            out.append("")
+            out.append("Nothing to fix: the chain leads to a trusted root, every certificate "
+                       "is within its validity dates"
+                       + (f", the leaf names {self.hostname}" if self.hostname else "")
+                       + ", and the keys and signatures are strong enough.")
+        return "\n".join(out).rstrip() + "\n"
+
+    def _explain_checked(self) -> List[str]:
+        out = ["What was checked:"]
+        if self.is_live:
+            conn = f"Connected to {self.target}"
+            if self.address:
+                conn += f"; the address that answered was {self.address}"
+                if self.port is not None:
+                    conn += f" port {self.port}"
+            if self.server_name:
+                conn += f"; the name sent (SNI) was {self.server_name}"
+            out += _wrap(conn + ".", "  ")
+            if self.protocol:
+                tls = f"TLS: {self.protocol}"
+                if self.cipher:
+                    tls += f", cipher {self.cipher}"
+                if self.group:
+                    tls += f", key exchange {self.group}"
+                if self.alpn:
+                    tls += f", ALPN {self.alpn}"
+                out += _wrap(tls + ".", "  ")
+            t = self.timings
+            if any(v is not None for v in t.values()):
+                parts = [f"{k} {v:.1f} ms" for k, v in t.items() if v is not None]
+                out += _wrap("Timings: " + ", ".join(parts) + ".", "  ")
+            if self.client_certificate_requested:
+                names = "; ".join(self.client_ca_names) or "any CA"
+                out += _wrap(f"The server asked for a client certificate (accepted CAs: {names}).", "  ")
+            if self.peer_banner:
+                out += _wrap(f"The peer answered with: {self.peer_banner!r}", "  ")
+        if self.hostname:
+            out += _wrap(f"Host name to match: {self.hostname}.", "  ")
+        if self.trust:
+            out += _wrap(f"Trusted roots: {self.trust}.", "  ")
+        if self.chain:
+            label = "served by the server" if self.is_live else "as given"
+            out.append(f"  Certificates {label} (leaf first):")
+            for i, c in enumerate(self.chain):
+                out += _describe_cert(i, c)
+        elif self.is_live:
+            out.append("  No certificate was received.")
+        if self.path is not None and self.chain:
+            if self.verified_chain:
+                path = " -> ".join(c.label for c in self.verified_chain)
+                out += _wrap(f"Path to a trusted root: {path}.", "  ")
+            else:
+                path = " -> ".join(c.label for c in self.path)
+                out += _wrap(f"Path built (it does not reach a trusted root): {path}.", "  ")
+        return out
+
+    def _explain_problem(self, n: int, p: Problem) -> List[str]:
+        where = ""
+        if p.certificate is not None:
+            role = "the leaf" if p.depth == 0 else f"certificate {p.depth} of the path"
+            where = f" ({role}: {p.certificate.label})"
+        out = [f"{n}. [{p.severity}] {p.kind}{where}"]
+        out += _wrap("What is wrong: " + p.message, "   ")
+        cause = p.cause
+        if cause:
+            out += _wrap("Usual cause: " + cause, "   ")
+        out += _wrap("How to fix it: " + p.fix, "   ")
+        if p.inspect_command:
+            out.append("   See it by hand:")
+            out.append("     " + p.inspect_command)
+        if p.openssl_reason:
+            code = f" (verify code {p.openssl_code})" if p.openssl_code else ""
+            out += _wrap(f"OpenSSL's words: {p.openssl_reason}{code}.", "   ")
+        return out
+
+    # ---- dunder --------------------------------------------------------
+
+    def __bool__(self) -> bool:
+        # A report is a result object, always truthy; use .ok for the verdict.
+        return True
+
+    def __repr__(self) -> str:
+        what = self.target or self.source or (self.leaf.label if self.leaf else "empty chain")
+        if self.ok and not self.problems:
+            status = "ok"
+        elif self.ok:
+            status = "ok, warnings: " + ", ".join(p.kind for p in self.warnings)
+        else:
+            status = "problems: " + ", ".join(p.kind for p in self.problems)
+        return f"<Report {what}: {status}>"
+
+    def _repr_html_(self) -> Optional[str]:
+        try:
+            from ._html import render_html
+        except ImportError:
+            return None
+        return render_html(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(_pretty(self, cycle))
+
+
+def _wrap(text: str, indent: str) -> List[str]:
+    return textwrap.wrap(text, _WIDTH, initial_indent=indent,
+                         subsequent_indent=indent + "  ", break_on_hyphens=False,
+                         break_long_words=False) or [indent]
+
+
+def _describe_cert(i: int, c: Certificate) -> List[str]:
+    role = "leaf" if i == 0 else ("root" if c.self_signed else "intermediate")
+    out = [f"    [{i}] {c.label} ({role})"]
+    ind = "        "
+    if c.self_signed:
+        out += _wrap("issued by itself (self-signed)", ind)
+    else:
+        out += _wrap(f"issued by {short_name(c.issuer)}", ind)
+    days = c.days_remaining
+    if days < 0:
+        state = f"EXPIRED {-days} day{'s' if days != -1 else ''} ago"
+    elif c.not_before > datetime.now(timezone.utc):
+        state = "NOT YET VALID"
+    else:
+        state = f"{days} day{'s' if days != 1 else ''} left"
+    out += _wrap(f"valid {c.not_before:%Y-%m-%d %H:%M} to {c.not_after:%Y-%m-%d %H:%M} UTC "
+                 f"({state})", ind)
+    key = f"{c.key_type} {c.key_bits} bits"
+    if c.key_curve:
+        key += f" ({c.key_curve})"
+    out += _wrap(f"key {key}, signed with {c.signature_algorithm}", ind)
+    names = list(c.dns_names) + [str(a) for a in c.ip_addresses]
+    if i == 0:
+        out += _wrap("names: " + (", ".join(names) if names else
+                                  "none (no Subject Alternative Name)"), ind)
+    if c.is_ca:
+        out += _wrap("may sign other certificates (CA)", ind)
+    return out
