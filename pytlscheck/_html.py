@@ -1,0 +1,230 @@
+"""HTML rendering for Jupyter (``_repr_html_``) of reports, certificates
+and problems.
+
+The output is self-contained: inline styles only, no ``<script>``, no
+``<style>`` block that could leak into the page, no external images or
+fonts.  Every value that comes from a certificate, a server or the user
+goes through :func:`html.escape` (a subject can hold ``<script>``).
+
+A report is drawn as the chain top to bottom, leaf first and root last,
+each certificate in a box whose left edge shows its status (green: fine,
+amber: a warning, red: an error about it), with its validity as a bar on
+which today is marked; then the problems, each with its fix and the
+``openssl`` command that shows it by hand.
+"""
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional, Sequence
+
+__all__ = ["render_html"]
+
+COLOURS = {"ok": "#2e7d32", "warning": "#b26a00", "error": "#c62828",
+           "unknown": "#757575"}
+_BG = {"ok": "#edf7ed", "warning": "#fff4e5", "error": "#fdecea", "unknown": "#f5f5f5"}
+_FONT = ("font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Helvetica,Arial,"
+         "sans-serif;font-size:13px;line-height:1.4;color:#1f1f1f")
+_MONO = "font-family:SFMono-Regular,Menlo,Consolas,monospace;font-size:12px"
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _severity(problem: Any) -> str:
+    return "warning" if str(getattr(problem, "severity", "error")).lower().startswith("warn") else "error"
+
+
+def _badge(text: str, status: str) -> str:
+    return (f'<span style="display:inline-block;padding:1px 7px;border-radius:3px;'
+            f'background:{COLOURS[status]};color:#fff;font-weight:600;font-size:11px;'
+            f'letter-spacing:.03em">{_e(text)}</span>')
+
+
+def _validity_bar(cert: Any, now: datetime) -> str:
+    """A bar from notBefore to notAfter, with today marked.  The scale
+    always includes today, so an expired or not-yet-valid certificate shows
+    the marker outside the coloured span."""
+    nb, na = cert.not_before.timestamp(), cert.not_after.timestamp()
+    t = now.timestamp()
+    lo, hi = min(nb, t), max(na, t)
+    span = max(hi - lo, 1.0)
+    lo -= span * 0.04
+    hi += span * 0.04
+    span = hi - lo
+
+    def pct(x: float) -> float:
+        return round(100.0 * (x - lo) / span, 2)
+
+    if t > na:
+        status = "error"
+    elif t < nb:
+        status = "error"
+    elif (na - t) < 30 * 86400:
+        status = "warning"
+    else:
+        status = "ok"
+    left, right, mark = pct(nb), pct(na), pct(t)
+    return (
+        '<div style="position:relative;height:10px;margin:6px 0 2px 0;background:#e0e0e0;'
+        'border-radius:5px" title="validity period; the black line is today">'
+        f'<div style="position:absolute;left:{left}%;width:{max(right - left, 0.5)}%;top:0;'
+        f'bottom:0;background:{COLOURS[status]};opacity:.75;border-radius:5px"></div>'
+        f'<div data-today="1" style="position:absolute;left:{mark}%;top:-3px;bottom:-3px;'
+        'width:2px;background:#000" title="today"></div></div>'
+        f'<div style="display:flex;justify-content:space-between;{_MONO};color:#555">'
+        f'<span>{_e(f"{cert.not_before:%Y-%m-%d}")}</span>'
+        f'<span>{_e(_days_text(cert, now))}</span>'
+        f'<span>{_e(f"{cert.not_after:%Y-%m-%d}")}</span></div>'
+    )
+
+
+def _days_text(cert: Any, now: datetime) -> str:
+    from ._text import days_phrase
+
+    return days_phrase(cert, now)[0]
+
+
+def _cert_box(cert: Any, status: str, kinds: Sequence[str], role: str, now: datetime) -> str:
+    from .certificate import short_name
+
+    label = cert.label if hasattr(cert, "label") else cert.subject
+    issuer = "self-signed" if cert.self_signed else f"issued by {short_name(cert.issuer)}"
+    key = f"{cert.key_type} {cert.key_bits}" if cert.key_bits else str(cert.key_type)
+    if getattr(cert, "key_curve", None):
+        key += f" ({cert.key_curve})"
+    names = list(cert.dns_names) + [str(a) for a in cert.ip_addresses]
+    rows = [
+        ("subject", cert.subject or "(empty)"),
+        ("issuer", issuer),
+        ("key", key),
+        ("signature", cert.signature_algorithm),
+    ]
+    if names:
+        rows.append(("names", ", ".join(names)))
+    if cert.is_ca:
+        pl = getattr(cert, "path_length", None)
+        rows.append(("CA", "yes" + (f", path length {pl}" if pl is not None else "")))
+    table = "".join(
+        f'<tr><td style="padding:0 10px 0 0;color:#666;vertical-align:top">{_e(k)}</td>'
+        f'<td style="padding:0;{_MONO};word-break:break-all">{_e(v)}</td></tr>'
+        for k, v in rows)
+    tags = "".join(" " + _badge(k, status if status != "ok" else "error") for k in kinds)
+    return (
+        f'<div data-role="certificate" data-status="{_e(status)}" style="border:1px solid #ddd;'
+        f'border-left:6px solid {COLOURS[status]};background:{_BG[status]};border-radius:4px;'
+        'padding:8px 10px;margin:0">'
+        f'<div><span style="color:#666;font-size:11px;text-transform:uppercase">{_e(role)}</span> '
+        f'<strong>{_e(label)}</strong>{tags}</div>'
+        f'<table style="border-collapse:collapse;margin-top:4px">{table}</table>'
+        f'{_validity_bar(cert, now)}</div>'
+    )
+
+
+def _arrow(text: str = "issued by") -> str:
+    return (f'<div style="text-align:left;padding:1px 0 1px 22px;color:#888;font-size:12px">'
+            f'&#8595; {_e(text)}</div>')
+
+
+def _problem_box(problem: Any) -> str:
+    sev = _severity(problem)
+    cert = getattr(problem, "certificate", None)
+    where = ""
+    if cert is not None:
+        where = f' <span style="color:#666">({_e(cert.label if hasattr(cert, "label") else cert.subject)})</span>'
+    parts = [
+        f'<div data-role="problem" data-kind="{_e(problem.kind)}" style="border-left:4px solid '
+        f'{COLOURS[sev]};padding:4px 10px;margin:6px 0;background:{_BG[sev]}">',
+        f'<div>{_badge(sev.upper(), sev)} <strong style="{_MONO}">{_e(problem.kind)}</strong>{where}</div>',
+        f'<div style="margin-top:3px">{_e(problem.message)}</div>',
+    ]
+    if getattr(problem, "fix", None):
+        parts.append(f'<div style="margin-top:3px"><strong>Fix:</strong> {_e(problem.fix)}</div>')
+    cmd = getattr(problem, "inspect_command", None)
+    if cmd:
+        parts.append(f'<div style="margin-top:3px"><strong>See it yourself:</strong> '
+                     f'<code style="{_MONO};background:#f0f0f0;padding:1px 4px">{_e(cmd)}</code></div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _cert_status(report: Any) -> Dict[str, tuple]:
+    """fingerprint -> (status, [kinds]) from the problems naming it."""
+    out: Dict[str, List[Any]] = {}
+    for p in report.problems:
+        cert = getattr(p, "certificate", None)
+        if cert is None:
+            continue
+        entry = out.setdefault(cert.fingerprint_sha256, ["ok", []])
+        sev = _severity(p)
+        if sev == "error" or entry[0] == "ok":
+            entry[0] = sev
+        if p.kind not in entry[1]:
+            entry[1].append(p.kind)
+    return {fp: (s, k) for fp, (s, k) in out.items()}
+
+
+def _report_html(report: Any) -> str:
+    from ._text import _handshake_line, _summary, _title, verdict
+
+    now = datetime.now(timezone.utc)
+    word = verdict(report)
+    status = {"OK": "ok", "WARN": "warning", "FAIL": "error"}[word]
+    parts = [f'<div class="pytlscheck-report" style="{_FONT};max-width:820px">',
+             f'<div style="margin-bottom:6px">{_badge(word, status)} '
+             f'<strong>{_e(_title(report))}</strong>: {_e(_summary(report))}</div>']
+    hs = _handshake_line(report)
+    if hs:
+        parts.append(f'<div style="{_MONO};color:#555;margin-bottom:6px">{_e(hs)}</div>')
+
+    verified = list(getattr(report, "verified_chain", None) or [])
+    served = list(getattr(report, "chain", None) or [])
+    chain = verified or served
+    statuses = _cert_status(report)
+    if chain:
+        what = ("verified path" if verified else
+                "chain as served" if getattr(report, "target", None) else "chain as given")
+        parts.append(f'<div data-role="chain" style="margin:4px 0">'
+                     f'<div style="color:#666;font-size:12px;margin-bottom:3px">'
+                     f'{_e(what)}, leaf to root</div>')
+        for i, cert in enumerate(chain):
+            st, kinds = statuses.get(cert.fingerprint_sha256, ("ok", []))
+            role = "leaf" if i == 0 else ("root" if cert.self_signed else "intermediate")
+            if i:
+                parts.append(_arrow())
+            parts.append(_cert_box(cert, st, kinds, role, now))
+        last = chain[-1]
+        if not verified and not last.self_signed:
+            from .certificate import short_name
+            parts.append(_arrow())
+            parts.append(
+                '<div data-role="missing" style="border:2px dashed #c62828;border-radius:4px;'
+                f'padding:6px 10px;color:#c62828">{_e(short_name(last.issuer))}: '
+                'not sent by the server and not a trust anchor</div>')
+        parts.append("</div>")
+    problems = list(report.problems)
+    if problems:
+        parts.append('<div data-role="problems" style="margin-top:8px">')
+        parts.extend(_problem_box(p) for p in problems)
+        parts.append("</div>")
+    elif report.ok:
+        parts.append(f'<div style="color:{COLOURS["ok"]};margin-top:6px">No problems found.</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def render_html(obj: Any) -> str:
+    """Self-contained HTML for a Report, Certificate or Problem."""
+    kind = type(obj).__name__
+    if kind == "Report" or hasattr(obj, "problems"):
+        return _report_html(obj)
+    if kind == "Problem" or (hasattr(obj, "kind") and hasattr(obj, "message")):
+        return f'<div class="pytlscheck-problem" style="{_FONT};max-width:820px">{_problem_box(obj)}</div>'
+    if kind == "Certificate" or hasattr(obj, "fingerprint_sha256"):
+        now = datetime.now(timezone.utc)
+        role = "CA certificate" if obj.is_ca else "certificate"
+        status = "error" if (obj.not_after < now or obj.not_before > now) else "ok"
+        return (f'<div class="pytlscheck-certificate" style="{_FONT};max-width:820px">'
+                f'{_cert_box(obj, status, [], role, now)}</div>')
+    return f"<pre>{_e(repr(obj))}</pre>"

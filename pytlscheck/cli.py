@@ -1,0 +1,514 @@
+"""The ``pytlscheck`` command (also ``python -m pytlscheck``).
+
+::
+
+    pytlscheck TARGET... [--trust FILE|DIR] [--server-name NAME] [--min-days N]
+                         [--min-remaining F] [--timeout S]
+                         [--client-cert FILE --client-key FILE] [--json]
+    pytlscheck file CHAIN.pem [--host NAME] [--trust FILE|DIR] [--at DATE]
+                              [--min-days N] [--min-remaining F] [--json]
+    pytlscheck demo [--json] [--serve]
+
+Exit status (docs/cli.md): 0 every check passed with no warning, 1 only
+warnings (e.g. a certificate expires within --min-days), 2 at least one
+error, 3 could not run (bad arguments, unreadable file).  ``demo`` exits 0
+when every lab endpoint got the diagnosis it was built to produce.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Any, Callable, List, NoReturn, Optional, Sequence, TextIO
+
+from . import _text
+
+__all__ = ["main", "EXIT_OK", "EXIT_WARNINGS", "EXIT_ERRORS", "EXIT_USAGE"]
+
+EXIT_OK = 0
+EXIT_WARNINGS = 1
+EXIT_ERRORS = 2
+EXIT_USAGE = 3
+
+#: --json document layout version (docs/json-schema.md).
+JSON_SCHEMA_VERSION = 1
+#: Concurrent checks at most (each check is one thread blocked in the C
+#: core with the GIL released).
+MAX_WORKERS = 32
+#: Show the progress line only when the work takes longer than this.
+PROGRESS_AFTER = 1.0
+
+class UsageError(Exception):
+    """Bad arguments or unusable input: exit 3 with one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with exit status 3 and a one-line error after the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
+    return value
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more days")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} must be a fraction of the validity period, from 0 to below 1 (e.g. 0.33)")
+    return value
+
+
+def _date(text: str) -> datetime:
+    """ISO 8601 date or date-time; no zone means UTC."""
+    raw = text.strip()
+    if raw.endswith(("Z", "z")):
+        raw = raw[:-1] + "+00:00"
+    try:
+        when = datetime.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z]") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--trust", metavar="FILE|DIR",
+                   help="trust these roots (a PEM bundle or a directory of PEM files) "
+                        "instead of the system trust store")
+    p.add_argument("--min-days", metavar="N", type=_days, default=30,
+                   help="warn when a certificate expires in fewer than N days (default 30)")
+    p.add_argument("--min-remaining", metavar="F", type=_fraction, default=None,
+                   help="also warn when less than this fraction of a certificate's "
+                        "validity period remains (e.g. 0.33 for short-lived certificates)")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON document (docs/json-schema.md) instead of text")
+
+
+def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, argparse.ArgumentParser]:
+    epilog = ("exit status: 0 all checks passed, 1 only warnings, 2 at least one error, "
+              "3 could not run (bad arguments).  Subcommands: 'pytlscheck file CHAIN.pem' "
+              "verifies a chain file offline; 'pytlscheck demo' runs the built-in lab.")
+    check = _Parser(prog="pytlscheck",
+                    usage="%(prog)s [options] TARGET...   (or: %(prog)s file|demo ...; -h for help)",
+                    description="Check TLS endpoints and explain, in plain words, what is "
+                                "wrong and how to fix it.",
+                    epilog=epilog)
+    check.add_argument("targets", nargs="+", metavar="TARGET",
+                       help="host, host:port, [v6addr]:port, an IP, or an https:// URL")
+    check.add_argument("--server-name", metavar="NAME",
+                       help="the name to send (SNI) and verify, when it differs from "
+                            "where you connect")
+    check.add_argument("--timeout", metavar="S", type=_positive_float, default=10.0,
+                       help="seconds allowed for each check: DNS, connect and handshake "
+                            "(default 10)")
+    check.add_argument("--client-cert", metavar="FILE",
+                       help="client certificate (PEM, with its chain) for mutual TLS")
+    check.add_argument("--client-key", metavar="FILE",
+                       help="private key (PEM) of --client-cert")
+    _add_common(check)
+
+    file_p = _Parser(prog="pytlscheck file",
+                     usage="%(prog)s [options] CHAIN.pem   (-h for help)",
+                     description="Verify a certificate chain file offline (leaf first), "
+                                 "e.g. in a deploy pipeline before it ships.",
+                     epilog="exit status: 0 ok, 1 only warnings, 2 errors, 3 could not run.")
+    file_p.add_argument("chain", metavar="CHAIN.pem",
+                        help="PEM bundle (leaf first, then intermediates) or one DER certificate")
+    file_p.add_argument("--host", metavar="NAME",
+                        help="the host name (or IP) the certificate must be valid for")
+    file_p.add_argument("--at", metavar="DATE", type=_date, default=None,
+                        help="verify as of this date instead of now (YYYY-MM-DD or ISO 8601; "
+                             "UTC unless a zone is given)")
+    _add_common(file_p)
+
+    demo = _Parser(prog="pytlscheck demo",
+                   usage="%(prog)s [--json] [--serve [--root-out FILE]]",
+                   description="Start the built-in lab of broken TLS servers on 127.0.0.1, "
+                               "check each one, print the diagnosis, and shut it down.",
+                   epilog="exit status: 0 when every lab endpoint got its expected diagnosis.")
+    demo.add_argument("--json", action="store_true", help="print one JSON document")
+    demo.add_argument("--serve", action="store_true",
+                      help="after the diagnosis, keep the lab running until Ctrl-C so you "
+                           "can point pytlscheck, curl or your own client at it")
+    demo.add_argument("--root-out", metavar="FILE",
+                      help="with --serve: also write the lab root certificate to FILE")
+    return check, file_p, demo
+
+
+# ---------------------------------------------------------------------------
+# output helpers
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set
+    (https://no-color.org: any non-empty value)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _Progress:
+    """``checked 3/40`` on stderr, only on a terminal and only once the
+    work has taken more than PROGRESS_AFTER seconds; erased at the end."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
+        self.total = total
+        self.done = 0
+        self.stream = stream
+        try:
+            self.enabled = total > 0 and stream.isatty()
+        except (AttributeError, ValueError):
+            self.enabled = False
+        self.start = time.monotonic()
+        self.shown = False
+        self._lock = threading.Lock()
+
+    def step(self) -> None:
+        with self._lock:
+            self.done += 1
+            self._draw()
+
+    def tick(self) -> None:
+        with self._lock:
+            self._draw()
+
+    def _draw(self) -> None:
+        if not self.enabled or time.monotonic() - self.start < PROGRESS_AFTER:
+            return
+        self.stream.write(f"\rchecked {self.done}/{self.total}... ")
+        self.stream.flush()
+        self.shown = True
+
+    def finish(self) -> None:
+        with self._lock:
+            if self.shown:
+                self.stream.write("\r\x1b[K")
+                self.stream.flush()
+
+
+def run_concurrently(func: Callable[[Any], Any], items: Sequence[Any],
+                     progress: Optional[_Progress] = None) -> List[Any]:
+    """func over items in a thread pool; results in input order."""
+    if not items:
+        return []
+    workers = min(MAX_WORKERS, len(items))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pytlscheck") as pool:
+        futures = [pool.submit(func, item) for item in items]
+        if progress is not None:
+            for f in futures:
+                while True:
+                    try:
+                        f.result(timeout=0.2)
+                        break
+                    except TimeoutError:
+                        progress.tick()
+                    except BaseException:
+                        break
+                progress.step()
+            progress.finish()
+        return [f.result() for f in futures]
+
+
+def exit_status(reports: Sequence[Any]) -> int:
+    if any(not r.ok for r in reports):
+        return EXIT_ERRORS
+    if any(r.problems for r in reports):
+        return EXIT_WARNINGS
+    return EXIT_OK
+
+
+def _envelope(command: str, reports: Sequence[Any], status: int, **extra: Any) -> dict:
+    doc = {
+        "schema": JSON_SCHEMA_VERSION,
+        "tool": "pytlscheck",
+        "version": _version(),
+        "command": command,
+        "exit_status": status,
+        "summary": {
+            "total": len(reports),
+            "ok": sum(1 for r in reports if r.ok and not r.problems),
+            "warnings": sum(1 for r in reports if r.ok and r.problems),
+            "errors": sum(1 for r in reports if not r.ok),
+        },
+    }
+    doc.update(extra)
+    doc.setdefault("results", [r.to_dict() for r in reports])
+    return doc
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("pytlscheck")
+    except Exception:  # not installed (running from a checkout)
+        return "0+unknown"
+
+
+def _print_json(doc: dict, out: TextIO) -> None:
+    json.dump(doc, out, indent=2)
+    out.write("\n")
+
+
+# ---------------------------------------------------------------------------
+# commands
+
+
+def _readable(path: Optional[str], what: str) -> None:
+    if path is not None and not os.path.exists(path):
+        raise UsageError(f"{what} {path!r} does not exist")
+
+
+def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    import pytlscheck
+
+    if (args.client_cert is None) != (args.client_key is None):
+        raise UsageError("--client-cert and --client-key go together")
+    _readable(args.trust, "--trust")
+    _readable(args.client_cert, "--client-cert")
+    _readable(args.client_key, "--client-key")
+    kwargs = dict(server_name=args.server_name, trust=args.trust, timeout=args.timeout,
+                  min_days=args.min_days, min_remaining=args.min_remaining,
+                  client_cert=args.client_cert, client_key=args.client_key)
+    # Bad targets are argument errors: find them all before connecting.
+    from ._target import parse_target
+
+    for target in args.targets:
+        try:
+            parse_target(target)
+        except (ValueError, TypeError) as e:
+            raise UsageError(_one_line(e)) from None
+
+    def one(target: str) -> Any:
+        return pytlscheck.check(target, **kwargs)
+
+    try:
+        reports = run_concurrently(one, args.targets, _Progress(len(args.targets)))
+    except (ValueError, TypeError, OSError) as e:
+        # check() raises only for bad arguments (an unreadable --trust file...)
+        raise UsageError(_one_line(e)) from None
+    status = exit_status(reports)
+    if args.json:
+        _print_json(_envelope("check", reports, status), out)
+    else:
+        color = use_color(out)
+        out.write("\n\n".join(_text.render_text(r, color=color) for r in reports) + "\n")
+        if len(reports) > 1:
+            out.write("\n" + _totals_line(reports) + "\n")
+    return status
+
+
+def _totals_line(reports: Sequence[Any]) -> str:
+    ok = sum(1 for r in reports if r.ok and not r.problems)
+    warn = sum(1 for r in reports if r.ok and r.problems)
+    err = sum(1 for r in reports if not r.ok)
+    return f"{len(reports)} checked: {ok} ok, {warn} with warnings, {err} failing"
+
+
+def cmd_file(args: argparse.Namespace, out: TextIO) -> int:
+    import pytlscheck
+
+    _readable(args.chain, "the chain file")
+    _readable(args.trust, "--trust")
+    try:
+        report = pytlscheck.verify_chain(
+            args.chain, hostname=args.host, trust=args.trust, at=args.at,
+            min_days=args.min_days, min_remaining=args.min_remaining)
+    except (ValueError, TypeError, OSError) as e:
+        # garbage instead of certificates, an unreadable file, a bad --host
+        raise UsageError(_one_line(e)) from None
+    status = exit_status([report])
+    if args.json:
+        extra = {"at": args.at.isoformat() if args.at else None}
+        _print_json(_envelope("file", [report], status, **extra), out)
+    else:
+        out.write(_text.render_text(report, color=use_color(out)) + "\n")
+    return status
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    from .lab import Lab
+
+    if args.root_out and not args.serve:
+        raise UsageError("--root-out goes with --serve")
+    color = use_color(out)
+    st = _text.Style(color)
+    with Lab() as lab:
+        endpoints = list(lab)
+        if not args.json:
+            out.write(st(f"pytlscheck demo: {len(endpoints)} lab servers on 127.0.0.1, "
+                         "certificates minted just now by OpenSSL; checking each one, "
+                         "trusting the lab root.", "bold") + "\n\n")
+            out.flush()
+        progress = _Progress(len(endpoints))
+        reports = run_concurrently(
+            lambda ep: lab.check(ep.name), endpoints, progress)
+        matched = [_matches(ep, r) for ep, r in zip(endpoints, reports)]
+        status = EXIT_OK if all(matched) else EXIT_ERRORS
+        if args.json:
+            results = []
+            for ep, r, m in zip(endpoints, reports, matched):
+                results.append({"endpoint": ep.name, "target": ep.target,
+                                "server_name": ep.server_name,
+                                "description": ep.description,
+                                "expected_kind": ep.expected_kind,
+                                "as_expected": m, "report": r.to_dict()})
+            _print_json(_envelope("demo", reports, status, results=results), out)
+        else:
+            out.write(demo_table(endpoints, reports, matched, color=color) + "\n\n")
+            for ep, r in zip(endpoints, reports):
+                out.write(st(f"== {ep.name}: {ep.description}", "bold") + "\n")
+                out.write(_text.render_text(r, color=color) + "\n\n")
+            out.write(_demo_footer(matched, st) + "\n")
+        if args.serve:
+            _serve(lab, args, out, st)
+    return status
+
+
+def _matches(ep: Any, report: Any) -> bool:
+    if ep.expected_kind is None:
+        return report.ok and not report.problems
+    return ep.expected_kind in {p.kind for p in report.problems}
+
+
+def demo_table(endpoints: Sequence[Any], reports: Sequence[Any], matched: Sequence[bool],
+               *, color: bool = False, width: Optional[int] = None) -> str:
+    """The demo's diagnosis table: endpoint, verdict, kinds, one line."""
+    st = _text.Style(color)
+    width = width or max(80, min(_terminal_width(), 160))
+    rows = []
+    for ep, r, m in zip(endpoints, reports, matched):
+        kinds = ", ".join(dict.fromkeys(p.kind for p in r.problems)) or "-"
+        first = r.problems[0].message if r.problems else "Healthy: trusted chain, right name, valid dates."
+        rows.append((ep.name, _text.verdict(r), kinds, first, m))
+    w_name = max(len("endpoint"), *(len(r[0]) for r in rows))
+    w_kind = max(len("found"), *(len(r[2]) for r in rows))
+    head = f"{'endpoint':<{w_name}}  {'verdict':<7}  {'found':<{w_kind}}  explanation"
+    lines = [st(head, "bold"), "-" * min(width, len(head) + 40)]
+    room = max(20, width - (w_name + 2 + 7 + 2 + w_kind + 2))
+    colour = {"OK": "green", "WARN": "yellow", "FAIL": "red"}
+    for name, word, kinds, first, m in rows:
+        mark = "" if m else st("  <- NOT THE EXPECTED DIAGNOSIS", "red", "bold")
+        lines.append(f"{name:<{w_name}}  {st(f'{word:<7}', colour[word])}  {kinds:<{w_kind}}  "
+                     f"{_text.one_line(first, room)}{mark}")
+    return "\n".join(lines)
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((120, 24)).columns
+
+
+def _demo_footer(matched: Sequence[bool], st: _text.Style) -> str:
+    bad = len(matched) - sum(matched)
+    if bad:
+        return st(f"{bad} of {len(matched)} lab endpoints did not get their expected "
+                  "diagnosis (see the rows marked above).", "red", "bold")
+    return st(f"All {len(matched)} lab endpoints got the diagnosis they were built to "
+              "produce. Try one yourself: pytlscheck demo --serve", "green")
+
+
+def _serve(lab: Any, args: argparse.Namespace, out: TextIO, st: _text.Style) -> None:
+    root = lab.root_pem_path
+    if args.root_out:
+        with open(args.root_out, "w", encoding="ascii") as f:
+            f.write(lab.root_pem)
+        root = args.root_out
+    out.write("\n" + st("The lab is running; press Ctrl-C to stop it.", "bold") + "\n")
+    out.write(f"Lab root (trust it): {root}\n")
+    out.write(f"Client certificate for client_cert_required: {lab.client_cert_path} "
+              f"(key {lab.client_key_path})\n")
+    for ep in lab:
+        # The lab's leaves also name 127.0.0.1, so no --server-name is
+        # needed except where the scenario is about the name.
+        sn = "" if ep.server_name == "localhost" else f" --server-name {ep.server_name}"
+        out.write(f"  {ep.name:<22} pytlscheck {ep.target} --trust {root}{sn}\n")
+    out.flush()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        out.write("\nstopping the lab\n")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text
+
+
+# ---------------------------------------------------------------------------
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of the ``pytlscheck`` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    check_p, file_p, demo_p = build_parsers()
+    # "file" and "demo" are subcommands; anything else is a target list
+    # (a host really named "file" can be written "file:443").
+    commands = {"file": (file_p, cmd_file), "demo": (demo_p, cmd_demo)}
+    if argv and argv[0] in commands:
+        (parser, handler), rest = commands[argv[0]], argv[1:]
+    else:
+        parser, handler, rest = check_p, cmd_check, argv
+    args = parser.parse_args(rest)  # exits 3 with usage on bad arguments
+    out = sys.stdout
+    try:
+        return handler(args, out)
+    except UsageError as e:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write(f"{parser.prog}: error: {e}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # `pytlscheck ... | head`: stop quietly; point stdout at devnull so
+        # the interpreter's final flush does not complain again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_ERRORS
+
+
+def console_main() -> None:  # pragma: no cover - thin wrapper
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
