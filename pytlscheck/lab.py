@@ -249,12 +249,15 @@ class _LabPKI:
         self.dir = directory
         now = time.time()
         self.now = now
+        # The CAs are valid from a year ago, so the expired and
+        # not-yet-valid leaves verify at a date inside their own validity
+        # (verify_chain(..., at=...)): the dates are their only problem.
         self.root_cert, self.root_key = _core.mint(
             common_name="pytlscheck lab root", organization="pytlscheck lab",
-            is_ca=True, not_before=now - DAY, not_after=now + 3650 * DAY)
+            is_ca=True, not_before=now - 365 * DAY, not_after=now + 3650 * DAY)
         self.int_cert, self.int_key = _core.mint(
             common_name="pytlscheck lab intermediate", organization="pytlscheck lab",
-            is_ca=True, path_length=0, not_before=now - DAY,
+            is_ca=True, path_length=0, not_before=now - 365 * DAY,
             not_after=now + 1825 * DAY,
             issuer_cert_pem=self.root_cert, issuer_key_pem=self.root_key)
         self.root_path = self.write("lab-root.pem", self.root_cert)
