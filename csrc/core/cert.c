@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -761,6 +762,43 @@ static int asn1_time_unix(const ASN1_TIME *t, int64_t *out)
     return 1;
 }
 
+/* What is malformed in one certificate, as "; "-joined fragments. */
+typedef struct flaws {
+    char buf[512];
+    size_t len;
+} flaws;
+
+static void flaw(flaws *f, const char *fmt, ...) TC_PRINTF(2, 3);
+static void flaw(flaws *f, const char *fmt, ...)
+{
+    if (f->len + 3 >= sizeof(f->buf))
+        return;
+    if (f->len > 0) {
+        memcpy(f->buf + f->len, "; ", 3);
+        f->len += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(f->buf + f->len, sizeof(f->buf) - f->len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        f->len += (size_t)n < sizeof(f->buf) - f->len ? (size_t)n
+                                                       : sizeof(f->buf) - f->len - 1;
+}
+
+/* X509_get_ext_d2i that records an extension present twice (RFC 5280
+ * section 4.2 forbids it) or present but undecodable. */
+static void *get_ext(X509 *x, int nid, flaws *fl)
+{
+    int crit = -1;
+    void *v = X509_get_ext_d2i(x, nid, &crit, NULL);
+    if (v == NULL && crit == -2)
+        flaw(fl, "its %s extension appears more than once", OBJ_nid2sn(nid));
+    else if (v == NULL && crit >= 0)
+        flaw(fl, "its %s extension cannot be decoded", OBJ_nid2sn(nid));
+    return v;
+}
+
 /* RFC 5280 section 4.2.1.3 bit order; "contentCommitment" is the current
  * name of the bit once called nonRepudiation. */
 static const char *const KEY_USAGE_NAMES[] = {
@@ -876,10 +914,10 @@ static char *ip_string(const ASN1_OCTET_STRING *os)
     return r;
 }
 
-static int extract_sans(X509 *x, tc_cert_info *ci)
+static int extract_sans(X509 *x, tc_cert_info *ci, flaws *fl)
 {
     int ok = 1;
-    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    GENERAL_NAMES *gens = get_ext(x, NID_subject_alt_name, fl);
     if (gens == NULL)
         return 1;   /* absent, duplicated or undecodable: no SANs to show */
     for (int i = 0; ok && i < sk_GENERAL_NAME_num(gens); i++) {
@@ -905,10 +943,10 @@ static int extract_sans(X509 *x, tc_cert_info *ci)
     return ok;
 }
 
-static int extract_aia(X509 *x, tc_cert_info *ci)
+static int extract_aia(X509 *x, tc_cert_info *ci, flaws *fl)
 {
     int ok = 1;
-    AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
+    AUTHORITY_INFO_ACCESS *aia = get_ext(x, NID_info_access, fl);
     if (aia == NULL)
         return 1;
     for (int i = 0; ok && i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
@@ -926,17 +964,17 @@ static int extract_aia(X509 *x, tc_cert_info *ci)
     return ok;
 }
 
-static int extract_usages(X509 *x, tc_cert_info *ci)
+static int extract_usages(X509 *x, tc_cert_info *ci, flaws *fl)
 {
     int ok = 1;
-    ASN1_BIT_STRING *ku = X509_get_ext_d2i(x, NID_key_usage, NULL, NULL);
+    ASN1_BIT_STRING *ku = get_ext(x, NID_key_usage, fl);
     if (ku != NULL) {
         for (size_t i = 0; ok && i < sizeof(KEY_USAGE_NAMES) / sizeof(KEY_USAGE_NAMES[0]); i++)
             if (ASN1_BIT_STRING_get_bit(ku, (int)i))
                 ok = strlist_push(&ci->key_usage, esc_cstr(KEY_USAGE_NAMES[i]));
         ASN1_BIT_STRING_free(ku);
     }
-    EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+    EXTENDED_KEY_USAGE *eku = get_ext(x, NID_ext_key_usage, fl);
     if (eku != NULL) {
         for (int i = 0; ok && i < sk_ASN1_OBJECT_num(eku); i++)
             ok = strlist_push(&ci->extended_key_usage,
@@ -946,10 +984,10 @@ static int extract_usages(X509 *x, tc_cert_info *ci)
     return ok;
 }
 
-static void extract_basic_constraints(X509 *x, tc_cert_info *ci)
+static void extract_basic_constraints(X509 *x, tc_cert_info *ci, flaws *fl)
 {
     ci->path_length = -1;
-    BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
+    BASIC_CONSTRAINTS *bc = get_ext(x, NID_basic_constraints, fl);
     if (bc == NULL)
         return;
     ci->has_basic_constraints = 1;
@@ -959,6 +997,8 @@ static void extract_basic_constraints(X509 *x, tc_cert_info *ci)
         /* A negative or unreadable pathLen is malformed: treat as absent. */
         if (ASN1_INTEGER_get_int64(&v, bc->pathlen) == 1 && v >= 0)
             ci->path_length = v > INT_MAX ? INT_MAX : (int)v;
+        else
+            flaw(fl, "its pathLenConstraint is negative or unreadable");
     }
     BASIC_CONSTRAINTS_free(bc);
 }
@@ -1016,7 +1056,10 @@ tc_status tc_cert_info_extract(X509 *x, tc_cert_info *out, tc_error *err)
     tc_status rv = TC_FAIL;
     unsigned char *der = NULL;
     int ok = 1;
+    flaws fl;
 
+    fl.len = 0;
+    fl.buf[0] = '\0';
     memset(out, 0, sizeof(*out));
     out->path_length = -1;
     if (x == NULL)
@@ -1048,29 +1091,30 @@ tc_status tc_cert_info_extract(X509 *x, tc_cert_info *out, tc_error *err)
     if (!extract_common_name(x, out))
         goto nomem;
 
-    if (!asn1_time_unix(X509_get0_notBefore(x), &out->not_before)) {
-        tc_error_set(err, TC_E_INVALID, "the certificate for %s has a notBefore "
-                     "time that is not a valid UTCTime/GeneralizedTime",
-                     tc_cert_label(out));
-        goto done;
-    }
-    if (!asn1_time_unix(X509_get0_notAfter(x), &out->not_after)) {
-        tc_error_set(err, TC_E_INVALID, "the certificate for %s has a notAfter "
-                     "time that is not a valid UTCTime/GeneralizedTime",
-                     tc_cert_label(out));
-        goto done;
-    }
+    /* RFC 5280 section 4.1.2.5: UTCTime or GeneralizedTime, in Zulu.
+     * OpenSSL decodes the certificate without checking them. */
+    if (!asn1_time_unix(X509_get0_notBefore(x), &out->not_before))
+        flaw(&fl, "its notBefore time is not a valid UTCTime or "
+             "GeneralizedTime");
+    if (!asn1_time_unix(X509_get0_notAfter(x), &out->not_after))
+        flaw(&fl, "its notAfter time is not a valid UTCTime or "
+             "GeneralizedTime");
 
     out->serial_hex = serial_hex(x);
     out->signature_algorithm = signature_name(x);
     if (out->serial_hex == NULL || out->signature_algorithm == NULL)
         goto nomem;
-    out->version = (int)X509_get_version(x) + 1;
+    long version = X509_get_version(x);
+    if (version < 0 || version > 2)
+        flaw(&fl, "its version field is %ld (only 0, 1 and 2 exist)", version);
+    out->version = version >= 0 && version < INT_MAX ? (int)version + 1 : 0;
 
     extract_key(x, out, &ok);
-    extract_basic_constraints(x, out);
-    if (!ok || !extract_sans(x, out) || !extract_usages(x, out) ||
-        !extract_aia(x, out))
+    extract_basic_constraints(x, out, &fl);
+    if (!ok || !extract_sans(x, out, &fl) || !extract_usages(x, out, &fl) ||
+        !extract_aia(x, out, &fl))
+        goto nomem;
+    if (fl.len > 0 && (out->malformed = strdup(fl.buf)) == NULL)
         goto nomem;
 
     int ss = X509_self_signed(x, 1);
@@ -1107,6 +1151,7 @@ void tc_cert_info_clear(tc_cert_info *info)
     strlist_clear(&info->ca_issuers);
     strlist_clear(&info->ocsp_urls);
     free(info->der);
+    free(info->malformed);
     memset(info, 0, sizeof(*info));
 }
 

@@ -161,6 +161,13 @@ typedef struct tc_cert_info {
     int names_have_nul;         /* a NUL byte inside subject/SAN: malformed */
     unsigned char *der;         /* owned copy of the DER encoding */
     size_t der_len;
+    /* Added by cert.c's owner: NULL for a well-formed certificate, else an
+     * owned sentence fragment naming what is malformed ("its notAfter time
+     * is not a valid UTCTime or GeneralizedTime; its subjectAltName
+     * extension appears more than once").  tc_cert_info_extract still
+     * succeeds then: unreadable fields stay empty (times 0), so a hostile
+     * certificate can be shown and reported rather than dropped. */
+    char *malformed;
 } tc_cert_info;
 
 /* Fill *out (zeroed first) from x.  On TC_FAIL *out holds nothing to free. */
@@ -410,6 +417,13 @@ tc_report *tc_check_take_report(tc_check *c);
 TC_MUST_USE tc_status tc_check_run(tc_client *client,
                                    const tc_check_params *p,
                                    tc_report **out, tc_error *err);
+
+/* Added by live.c: once DONE, why the check itself could not run (out of
+ * memory, no socket left); NULL when it ran, its findings then being in
+ * the report.  (tc_check_deadline_ns returns the next time the machine
+ * must be stepped even without readiness, never later than the check's
+ * own deadline.) */
+const tc_error *tc_check_error(const tc_check *c);
 
 /* Monotonic clock in nanoseconds. */
 int64_t tc_now_ns(void);

@@ -326,6 +326,19 @@ static void test_pem_bundles(void)
     CHECK_HAS(err.msg, "the PEM data has a certificate block that is cut off or corrupted (block 2");
     free(bad);
 
+    /* CRLF line endings (files from Windows). */
+    size_t bl = strlen(bundle), o = 0;
+    char *crlf = malloc(2 * bl + 1);
+    for (size_t i = 0; i < bl; i++) {
+        if (bundle[i] == '\n')
+            crlf[o++] = '\r';
+        crlf[o++] = bundle[i];
+    }
+    st = parse(crlf, o, "windows.pem", &err);
+    CHECK(st != NULL && sk_X509_num(st) == 3);
+    sk_X509_pop_free(st, X509_free);
+    free(crlf);
+
     /* Text around the blocks (like `openssl x509 -text` output) is fine. */
     char *noisy = cat3("Certificate:\n    Data: whatever\n", p1, "trailing words\n");
     st = parse(noisy, strlen(noisy), "noisy.pem", &err);
@@ -693,6 +706,54 @@ static void test_fields(void)
     CHECK(ci.has_basic_constraints == 0 && ci.is_ca == 0 && ci.path_length == -1);
     tc_cert_info_clear(&ci);
     X509_free(bare);
+
+    /* Times outside 1970..2038: before the epoch, and the RFC 5280
+     * "no well-defined expiration" value 99991231235959Z. */
+    X509 *wide = mk_cert(&(mint){ .cn = "wide", .key = k, .issuer = c_root,
+                                  .issuer_key = k_root, .not_before = -86400,
+                                  .not_after = 253402300799LL, .serial = 0x80 });
+    CHECK(tc_cert_info_extract(wide, &ci, &err) == TC_OK);
+    CHECK(ci.not_before == -86400);
+    CHECK(ci.not_after == 253402300799LL);
+    CHECK_STR(ci.serial_hex, "80");
+    tc_cert_info_clear(&ci);
+    X509_free(wide);
+
+    /* Malformed but decodable: a damaged notAfter time and a SAN
+     * extension present twice.  Extraction still works and says so. */
+    static const ext_spec twice[] = {
+        { NID_subject_alt_name, "DNS:one.example" },
+        { NID_subject_alt_name, "DNS:two.example" },
+        { 0, NULL },
+    };
+    X509 *dup = mk_cert(&(mint){ .cn = "dup", .key = k, .issuer = c_root,
+                                 .issuer_key = k_root, .exts = twice,
+                                 .not_after = 1900000000 });
+    size_t dl = 0;
+    unsigned char *dd = der_of(dup, &dl);
+    unsigned char *tq = memmem(dd, dl, "300317174640Z", 13);
+    CHECK(tq != NULL);
+    if (tq)
+        tq[4] = 'x';
+    STACK_OF(X509) *st = parse(dd, dl, "bad-time.der", &err);
+    CHECK(st != NULL && sk_X509_num(st) == 1);
+    if (st) {
+        CHECK(tc_cert_info_extract(sk_X509_value(st, 0), &ci, &err) == TC_OK);
+        CHECK_HAS(ci.malformed, "its notAfter time is not a valid UTCTime or GeneralizedTime");
+        CHECK_HAS(ci.malformed, "its subjectAltName extension appears more than once");
+        CHECK(ci.not_after == 0 && ci.not_before != 0);
+        CHECK(ci.dns_names.count == 0);
+        CHECK_STR(ci.common_name, "dup");
+        tc_cert_info_clear(&ci);
+        CHECK(ci.malformed == NULL);
+    }
+    sk_X509_pop_free(st, X509_free);
+    free(dd);
+    X509_free(dup);
+    /* Twin: the well-formed leaf has nothing malformed. */
+    CHECK(tc_cert_info_extract(c_leaf, &ci, &err) == TC_OK);
+    CHECK(ci.malformed == NULL);
+    tc_cert_info_clear(&ci);
 
     /* Empty subject. */
     X509 *empty = mk_cert(&(mint){ .key = k, .issuer = c_root, .issuer_key = k_root });
