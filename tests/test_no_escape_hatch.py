@@ -29,6 +29,8 @@ FORBIDDEN = re.compile(
 def _public_modules():
     mods = [pytlscheck]
     for info in pkgutil.walk_packages(pytlscheck.__path__, "pytlscheck."):
+        if info.name.endswith("__main__"):
+            continue   # importing it runs the CLI
         try:
             mods.append(importlib.import_module(info.name))
         except ImportError:
@@ -44,6 +46,8 @@ def _callables():
                 continue
             if not (inspect.isfunction(obj) or inspect.isclass(obj) or inspect.isbuiltin(obj)):
                 continue
+            if not (getattr(obj, "__module__", None) or "").startswith("pytlscheck"):
+                continue   # imported from elsewhere (dataclasses, typing, ...)
             seen.add(id(obj))
             yield f"{mod.__name__}.{name}", obj
             if inspect.isclass(obj):
