@@ -10,7 +10,8 @@ CertInfo (one certificate; parse_certificates, load_certificates, reports):
     key_curve: str | None; signature_algorithm: str; version: int;
     has_basic_constraints, is_ca: bool; path_length: int | None;
     key_usage, extended_key_usage, ca_issuers, ocsp_urls: tuple[str, ...];
-    self_signed, self_issued, names_have_nul: bool; der: bytes.
+    self_signed, self_issued, names_have_nul: bool; malformed: str | None
+    (what is not well-formed, else None); der: bytes.
 
 ProblemInfo: kind, severity ("error"/"warning"): str; depth: int (index
     into "path", -1: none); openssl_code: int; openssl_reason: str | None;

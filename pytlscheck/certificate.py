@@ -24,7 +24,7 @@ _FIELDS = (
     "fingerprint_sha256", "key_type", "key_bits", "key_curve",
     "signature_algorithm", "version", "is_ca", "path_length", "key_usage",
     "extended_key_usage", "ca_issuers", "ocsp_urls", "self_signed",
-    "self_issued", "der",
+    "self_issued", "malformed", "der",
 )
 
 _PEM_MARK = b"-----BEGIN"
@@ -83,7 +83,9 @@ class Certificate:
     "Ed25519", ...), ``key_bits``, ``key_curve``, ``signature_algorithm``,
     ``version``, ``is_ca``, ``path_length`` (None when absent),
     ``key_usage``, ``extended_key_usage``, ``ca_issuers``, ``ocsp_urls``
-    (AIA URLs), ``self_signed``, ``self_issued``, ``der``; computed:
+    (AIA URLs), ``self_signed``, ``self_issued``, ``malformed`` (None, or
+    what is wrong with a certificate that does not follow X.509: its
+    unreadable fields are then empty), ``der``; computed:
     ``pem``, ``days_remaining``.
     """
 
@@ -112,6 +114,7 @@ class Certificate:
     ocsp_urls: Tuple[str, ...]
     self_signed: bool
     self_issued: bool
+    malformed: Optional[str]
     der: bytes
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -125,7 +128,7 @@ class Certificate:
         self = object.__new__(cls)
         put = object.__setattr__
         for name in _FIELDS:
-            put(self, name, info[name])
+            put(self, name, info.get(name))
         put(self, "not_before", _utc(info["not_before"]))
         put(self, "not_after", _utc(info["not_after"]))
         put(self, "ip_addresses", tuple(_ip(a) for a in info["ip_addresses"]))

@@ -124,6 +124,7 @@ static PyObject *info_dict(const tc_cert_info *ci)
         || put(d, "self_signed", PyBool_FromLong(ci->self_signed)) < 0
         || put(d, "self_issued", PyBool_FromLong(ci->self_issued)) < 0
         || put(d, "names_have_nul", PyBool_FromLong(ci->names_have_nul)) < 0
+        || put(d, "malformed", str_or_none(ci->malformed)) < 0
         || put(d, "der", PyBytes_FromStringAndSize((const char *)ci->der,
                                                    (Py_ssize_t)ci->der_len)) < 0) {
         Py_DECREF(d);
