@@ -501,9 +501,10 @@ static int label_glob(const char *p, size_t pn, const char *h, size_t hn)
  *  3. A pattern that is not a well-formed name (NUL, non-ASCII, empty label,
  *     trailing dot, over-long) never matches: a NUL is the classic
  *     "good.com\0.evil.com" trick.
- *  4. '*' is honoured only as the whole left-most label ("*.example.com"),
- *     never partially ("f*", "*oo", "xn--*"; 6.4.3 bullet 3 lets clients
- *     refuse those, and RFC 9525 does), never in another label (bullet 1).
+ *  4. '*' is honoured only as the whole left-most label ("*.example.com"):
+ *     never in another label (6.4.3 bullet 1), never partially ("f*",
+ *     "*oo": bullet 3 only permits those, RFC 9525 section 6.3 and the BR
+ *     forbid them), never inside an A-label ("xn--*", bullet 4).
  *  5. The wildcard stands for exactly one label, non-empty: it covers
  *     neither "a.b.example.com" nor the bare "example.com" (bullet 2).
  *  6. At least two labels must follow it: "*.com" is never honoured.
