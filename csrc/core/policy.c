@@ -1,3 +1,1150 @@
-/* policy.c - STUB (owner: conformance helper). */
+/*
+ * policy.c - the web-PKI rules OpenSSL leaves to the caller.
+ *
+ * tc_verify() lets OpenSSL build and check the path (signatures, validity,
+ * basic constraints of intermediates, name constraints, purpose, CRLs);
+ * this file then walks the path OpenSSL built and applies the profile
+ * rules of RFC 5280 (section 4.1, 4.2) and of the CA/Browser Forum
+ * Baseline Requirements (BR) that OpenSSL does not check, or checks only
+ * under X509_V_FLAG_X509_STRICT, which is too strict for real trust
+ * stores (see below).
+ *
+ * Each rule names the clause it comes from.  Every rule is either one a
+ * browser or web-PKI verifier enforces, or one the RFC / BR makes a MUST
+ * that publicly trusted certificates meet; docs/conformance.md lists them
+ * and the suite cases they decide.
+ *
+ * Trust anchors get leniency where real roots of the public web break a
+ * rule: the Mozilla/Debian store holds roots with a zero serial number,
+ * a non-critical basicConstraints, no keyUsage, no subjectKeyIdentifier,
+ * a GeneralizedTime before 2050, or an authorityKeyIdentifier that names
+ * issuer and serial.  A rule marked "not anchors" below is one such root
+ * breaks; an anchor is the last certificate of a path of two or more.
+ *
+ * Problems are collected per (kind, certificate) and reported as one
+ * problem whose {detail} lists every rule broken, so a certificate that
+ * breaks three rules says all three.  Every loop over names or
+ * constraints is bounded (denial-of-service cases of the suite).
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509v3.h>
 #include "internal.h"
-tc_status tc_policy_check(tc_report *report, STACK_OF(X509) *path, const tc_verify_params *params, tc_error *err) { return TC_OK; }
+
+/* Where a certificate sits in the path. */
+enum {
+    ROLE_LEAF = 1,          /* depth 0 */
+    ROLE_INTERMEDIATE = 2,  /* between the leaf and the top */
+    ROLE_ANCHOR = 4,        /* the top of a path of two or more */
+};
+#define ROLE_CA (ROLE_INTERMEDIATE | ROLE_ANCHOR)
+#define ROLE_ISSUED (ROLE_LEAF | ROLE_INTERMEDIATE)
+#define ROLE_ANY (ROLE_LEAF | ROLE_CA)
+
+/* Bounds that keep a hostile certificate from making a check quadratic. */
+#define MAX_NAME_CHECKS (1L << 20)  /* names x constraints comparisons */
+#define MAX_CN_CHECKED 16           /* subject CN attributes compared with SANs */
+#define MAX_NAMES_LISTED 3          /* bad names quoted in one detail */
+
+/* One pending problem: every rule a certificate breaks under one kind. */
+typedef struct note {
+    tc_kind kind;
+    size_t len;
+    int truncated;
+    char text[1536];
+} note;
+
+typedef struct pol {
+    tc_report *report;
+    STACK_OF(X509) *path;
+    const tc_verify_params *params;
+    tc_error *err;
+    int n;              /* path length */
+    int64_t now;
+    note notes[6];
+    size_t n_notes;
+} pol;
+
+static void note_add(pol *p, tc_kind kind, const char *fmt, ...) TC_PRINTF(3, 4);
+
+static void note_add(pol *p, tc_kind kind, const char *fmt, ...)
+{
+    note *nt = NULL;
+    for (size_t i = 0; i < p->n_notes; i++)
+        if (p->notes[i].kind == kind)
+            nt = &p->notes[i];
+    if (nt == NULL) {
+        if (p->n_notes == sizeof(p->notes) / sizeof(p->notes[0]))
+            return;     /* cannot happen: fewer kinds than slots */
+        nt = &p->notes[p->n_notes++];
+        nt->kind = kind;
+        nt->len = 0;
+        nt->truncated = 0;
+        nt->text[0] = '\0';
+    }
+    if (nt->truncated)
+        return;
+    char part[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(part, sizeof(part), fmt, ap);
+    va_end(ap);
+    size_t plen = strlen(part), sep = nt->len ? 2 : 0;
+    if (nt->len + sep + plen + 16 >= sizeof(nt->text)) {
+        memcpy(nt->text + nt->len, "; and more", sizeof("; and more"));
+        nt->truncated = 1;
+        return;
+    }
+    if (sep)
+        memcpy(nt->text + nt->len, "; ", 2);
+    memcpy(nt->text + nt->len + sep, part, plen + 1);
+    nt->len += sep + plen;
+}
+
+/* Turns the pending notes into report problems about `depth` (-1: the
+ * path as a whole, described by `what`). */
+static tc_status notes_flush(pol *p, int depth, const char *what)
+{
+    tc_status rv = TC_OK;
+    for (size_t i = 0; i < p->n_notes && rv == TC_OK; i++) {
+        tc_render_vars vars;
+        tc_cert_vars cv;
+        memset(&vars, 0, sizeof(vars));
+        memset(&cv, 0, sizeof(cv));
+        if (depth >= 0)
+            tc_cert_vars_fill(&cv, sk_X509_value(p->path, depth), depth,
+                              p->now, &vars);
+        else
+            vars.cert = what;
+        vars.detail = p->notes[i].text;
+        vars.hostname = p->params->hostname;
+        rv = tc_report_add(p->report, p->notes[i].kind, depth, 0, NULL,
+                           &vars, p->err);
+    }
+    p->n_notes = 0;
+    return rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Copies untrusted bytes into a printable, NUL-terminated string:
+ * printable ASCII as is, everything else as \xNN; cut at 96 bytes. */
+static void printable(char *out, size_t outlen, const unsigned char *s,
+                      size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 8 < outlen; i++) {
+        if (i == 96) {
+            memcpy(out + o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\')
+            out[o++] = (char)s[i];
+        else
+            o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", s[i]);
+    }
+    out[o] = '\0';
+}
+
+static uint32_t xflags(X509 *x)
+{
+    return X509_get_extension_flags(x);
+}
+
+static int is_ca(X509 *x)
+{
+    return (xflags(x) & EXFLAG_CA) != 0;
+}
+
+static int has_ext(X509 *x, int nid)
+{
+    return X509_get_ext_by_NID(x, nid, -1) >= 0;
+}
+
+static const char *nid_name(int nid)
+{
+    const char *ln = OBJ_nid2ln(nid);
+    return ln ? ln : "an extension";
+}
+
+static int ascii_lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+static int span_ieq(const unsigned char *a, size_t alen,
+                    const unsigned char *b, size_t blen)
+{
+    if (alen != blen)
+        return 0;
+    for (size_t i = 0; i < alen; i++)
+        if (ascii_lower(a[i]) != ascii_lower(b[i]))
+            return 0;
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rules about one certificate                                         */
+/* ------------------------------------------------------------------ */
+
+typedef void (*rule_fn)(pol *p, X509 *x, int depth, int role);
+
+/* RFC 5280 4.1.2.1: extensions exist only in version 3 (CA/B BR 7.1.1:
+ * every certificate is v3). */
+static void rule_version(pol *p, X509 *x, int depth, int role)
+{
+    long v = X509_get_version(x);
+    if (v != X509_VERSION_3 && X509_get_ext_count(x) > 0)
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "it is an X.509 version %ld certificate but carries extensions, "
+                 "which only version 3 allows (RFC 5280 section 4.1.2.1)", v + 1);
+}
+
+/* RFC 5280 4.1.2.2: a positive integer of at most 20 octets.  Not
+ * anchors: nine roots of the public store have serial number 0. */
+static void rule_serial(pol *p, X509 *x, int depth, int role)
+{
+    const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
+    const unsigned char *d = ASN1_STRING_get0_data(sn);
+    int len = ASN1_STRING_length(sn);
+    while (len > 0 && d[0] == 0) {
+        d++;
+        len--;
+    }
+    if (ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER && len > 0)
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "its serial number is negative; RFC 5280 section 4.1.2.2 "
+                 "requires a positive integer");
+    else if (len == 0)
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "its serial number is zero; RFC 5280 section 4.1.2.2 "
+                 "requires a positive integer");
+    else if (len + ((d[0] & 0x80) ? 1 : 0) > 20)
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "its serial number is %d octets long; RFC 5280 section "
+                 "4.1.2.2 allows at most 20", len + ((d[0] & 0x80) ? 1 : 0));
+}
+
+/* RFC 5280 4.1.1.2: signatureAlgorithm equals tbsCertificate.signature. */
+static void rule_signature_fields(pol *p, X509 *x, int depth, int role)
+{
+    const X509_ALGOR *outer = NULL;
+    X509_get0_signature(NULL, &outer, x);
+    const X509_ALGOR *inner = X509_get0_tbs_sigalg(x);
+    if (outer == NULL || inner == NULL || X509_ALGOR_cmp(outer, inner) == 0)
+        return;
+    const ASN1_OBJECT *o1 = NULL, *o2 = NULL;
+    char n1[80], n2[80];
+    X509_ALGOR_get0(&o1, NULL, NULL, outer);
+    X509_ALGOR_get0(&o2, NULL, NULL, inner);
+    if (o1 == NULL || OBJ_obj2txt(n1, sizeof(n1), o1, 0) <= 0)
+        strcpy(n1, "?");
+    if (o2 == NULL || OBJ_obj2txt(n2, sizeof(n2), o2, 0) <= 0)
+        strcpy(n2, "?");
+    note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+             "its two signature algorithm fields differ (%s outside, %s "
+             "inside the signed part); RFC 5280 section 4.1.1.2 requires "
+             "them to be identical", n1, n2);
+}
+
+/* RFC 5280 4.1.2.4 / 4.1.2.6: a non-empty issuer; a CA has a non-empty
+ * subject. */
+static void rule_names(pol *p, X509 *x, int depth, int role)
+{
+    if (X509_NAME_entry_count(X509_get_issuer_name(x)) == 0)
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "its issuer name is empty; RFC 5280 section 4.1.2.4 "
+                 "requires a non-empty issuer");
+    if ((role & ROLE_CA) && X509_NAME_entry_count(X509_get_subject_name(x)) == 0)
+        note_add(p, TC_KIND_INVALID_CA,
+                 "its subject name is empty; RFC 5280 section 4.1.2.6 "
+                 "requires a CA certificate to have a non-empty subject");
+}
+
+typedef struct oid_span { const unsigned char *d; size_t len; } oid_span;
+
+static int oid_span_cmp(const void *a, const void *b)
+{
+    const oid_span *x = a, *y = b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return memcmp(x->d, y->d, x->len);
+}
+
+/* RFC 5280 4.2: "A certificate MUST NOT include more than one instance of
+ * a particular extension."  Sorted, so a certificate with thousands of
+ * extensions costs n log n. */
+static void rule_duplicate_extensions(pol *p, X509 *x, int depth, int role)
+{
+    int n = X509_get_ext_count(x);
+    if (n < 2)
+        return;
+    oid_span *v = calloc((size_t)n, sizeof(*v));
+    if (v == NULL)
+        return;     /* the check is skipped, never a false problem */
+    for (int i = 0; i < n; i++) {
+        const ASN1_OBJECT *o = X509_EXTENSION_get_object(X509_get_ext(x, i));
+        v[i].d = OBJ_get0_data(o);
+        v[i].len = OBJ_length(o);
+    }
+    qsort(v, (size_t)n, sizeof(*v), oid_span_cmp);
+    for (int i = 1; i < n; i++) {
+        if (oid_span_cmp(&v[i - 1], &v[i]) != 0)
+            continue;
+        ASN1_OBJECT *o = NULL;
+        const unsigned char *q = v[i].d;
+        char name[80] = "?";
+        /* Re-wrap the raw OID content to print its name. */
+        unsigned char der[2 + 64];
+        if (v[i].len <= 64) {
+            der[0] = V_ASN1_OBJECT;
+            der[1] = (unsigned char)v[i].len;
+            memcpy(der + 2, v[i].d, v[i].len);
+            q = der;
+            o = d2i_ASN1_OBJECT(NULL, &q, (long)(v[i].len + 2));
+            if (o != NULL)
+                OBJ_obj2txt(name, sizeof(name), o, 0);
+            ASN1_OBJECT_free(o);
+        }
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "it carries the %s extension more than once; RFC 5280 "
+                 "section 4.2 allows one instance of each extension", name);
+        break;
+    }
+    free(v);
+}
+
+/* Every extension OpenSSL knows the syntax of must decode (RFC 5280
+ * 4.2; Chrome refuses a certificate whose AIA, SAN, ... does not parse). */
+static void rule_extensions_decode(pol *p, X509 *x, int depth, int role)
+{
+    int n = X509_get_ext_count(x);
+    for (int i = 0; i < n; i++) {
+        X509_EXTENSION *ext = X509_get_ext(x, i);
+        const X509V3_EXT_METHOD *m = X509V3_EXT_get(ext);
+        if (m == NULL)
+            continue;   /* unknown: only its criticality matters (OpenSSL) */
+        void *v = X509V3_EXT_d2i(ext);
+        if (v != NULL) {
+            if (m->it != NULL)
+                ASN1_item_free(v, ASN1_ITEM_ptr(m->it));
+            else if (m->ext_free != NULL)
+                m->ext_free(v);
+            continue;
+        }
+        int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "its %s extension cannot be decoded (its bytes do not follow "
+                 "the syntax RFC 5280 gives it)", nid_name(nid));
+    }
+}
+
+/* Criticality the RFC fixes for an extension, as data. */
+enum { MUST_BE_NONCRITICAL = 0, MUST_BE_CRITICAL = 1 };
+static const struct crit_rule {
+    int nid;
+    int must;
+    int roles;
+    const char *where;
+} CRIT_RULES[] = {
+    { NID_authority_key_identifier, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.1.1" },
+    { NID_subject_key_identifier, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.1.2" },
+    { NID_info_access, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.2.1" },
+    { NID_sinfo_access, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.2.2" },
+    { NID_freshest_crl, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.1.15" },
+    { NID_policy_constraints, MUST_BE_CRITICAL, ROLE_ISSUED, "RFC 5280 section 4.2.1.11" },
+    { NID_inhibit_any_policy, MUST_BE_CRITICAL, ROLE_ISSUED, "RFC 5280 section 4.2.1.14" },
+};
+
+static void rule_criticality(pol *p, X509 *x, int depth, int role)
+{
+    for (size_t i = 0; i < sizeof(CRIT_RULES) / sizeof(CRIT_RULES[0]); i++) {
+        const struct crit_rule *r = &CRIT_RULES[i];
+        int idx = X509_get_ext_by_NID(x, r->nid, -1);
+        if (idx < 0 || !(role & r->roles))
+            continue;
+        int crit = X509_EXTENSION_get_critical(X509_get_ext(x, idx)) != 0;
+        if (crit != r->must)
+            note_add(p, (r->nid == NID_policy_constraints || r->nid == NID_inhibit_any_policy)
+                            ? TC_KIND_INVALID_CA : TC_KIND_MALFORMED_CERTIFICATE,
+                     "its %s extension is %s; %s requires it to be %s",
+                     nid_name(r->nid), crit ? "marked critical" : "not marked critical",
+                     r->where, r->must ? "critical" : "non-critical");
+    }
+}
+
+/* Extensions whose ASN.1 is SEQUENCE SIZE (1..MAX) OF ...: an empty list
+ * is not a valid encoding (RFC 5280 4.2.1.4, 4.2.1.6, 4.2.1.11,
+ * 4.2.1.12, 4.2.1.13, 4.2.2.1).  Read from the raw bytes, so it does not
+ * depend on how leniently OpenSSL decodes them. */
+static const int NONEMPTY_EXTS[] = {
+    NID_subject_alt_name, NID_issuer_alt_name, NID_ext_key_usage,
+    NID_info_access, NID_sinfo_access, NID_certificate_policies,
+    NID_crl_distribution_points, NID_freshest_crl, NID_policy_constraints,
+};
+
+static void rule_nonempty_lists(pol *p, X509 *x, int depth, int role)
+{
+    for (size_t i = 0; i < sizeof(NONEMPTY_EXTS) / sizeof(NONEMPTY_EXTS[0]); i++) {
+        int idx = X509_get_ext_by_NID(x, NONEMPTY_EXTS[i], -1);
+        if (idx < 0)
+            continue;
+        const ASN1_OCTET_STRING *v = X509_EXTENSION_get_data(X509_get_ext(x, idx));
+        const unsigned char *d = ASN1_STRING_get0_data(v);
+        if (ASN1_STRING_length(v) == 2 && d[0] == 0x30 && d[1] == 0x00)
+            note_add(p, NONEMPTY_EXTS[i] == NID_policy_constraints
+                            ? TC_KIND_INVALID_CA : TC_KIND_MALFORMED_CERTIFICATE,
+                     "its %s extension is an empty list; RFC 5280 requires at "
+                     "least one entry", nid_name(NONEMPTY_EXTS[i]));
+    }
+}
+
+/* RFC 5280 4.2.1.1: every certificate that is not self-signed carries an
+ * authorityKeyIdentifier with keyIdentifier; X.509 (8.2.2.1) requires
+ * authorityCertIssuer and authorityCertSerialNumber together or neither;
+ * and the identifier must describe the certificate's issuer (for a
+ * self-signed root: itself; CA/B BR 7.1.2.1.3). */
+static void rule_authority_key_id(pol *p, X509 *x, int depth, int role)
+{
+    int crit = -1;
+    AUTHORITY_KEYID *akid = X509_get_ext_d2i(x, NID_authority_key_identifier, &crit, NULL);
+    if (akid == NULL) {
+        /* crit >= 0: present but undecodable, see rule_extensions_decode.
+         * Anchors are exempt from presence: RFC 5280 6.1.1(d) takes only
+         * a name and a key from an anchor, and cross-signed roots without
+         * the extension are trusted (cve::cve-2024-0567). */
+        if (crit == -1 && role != ROLE_ANCHOR &&
+            X509_get_version(x) == X509_VERSION_3 && !(xflags(x) & EXFLAG_SS))
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                     "it has no authorityKeyIdentifier extension; RFC 5280 "
+                     "section 4.2.1.1 requires one in every certificate that "
+                     "is not self-signed");
+        return;
+    }
+    if (akid->keyid == NULL)
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "its authorityKeyIdentifier has no keyIdentifier field, which "
+                 "RFC 5280 section 4.2.1.1 requires");
+    if ((akid->issuer == NULL) != (akid->serial == NULL))
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "its authorityKeyIdentifier has %s without %s; X.509 "
+                 "requires both fields or neither",
+                 akid->issuer ? "authorityCertIssuer" : "authorityCertSerialNumber",
+                 akid->issuer ? "authorityCertSerialNumber" : "authorityCertIssuer");
+    X509 *issuer = NULL;
+    if (depth + 1 < p->n)
+        issuer = sk_X509_value(p->path, depth + 1);
+    else if (xflags(x) & EXFLAG_SI)
+        issuer = x;
+    if (issuer != NULL && X509_check_akid(issuer, akid) != X509_V_OK)
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, issuer == x
+                 ? "its authorityKeyIdentifier does not describe its own key and "
+                   "serial, although it is self-issued (CA/B BR 7.1.2.1.3)"
+                 : "its authorityKeyIdentifier does not describe the certificate "
+                   "that issued it (RFC 5280 section 4.2.1.1)");
+    AUTHORITY_KEYID_free(akid);
+}
+
+/* RFC 5280 4.2.1.2: every CA certificate carries a subjectKeyIdentifier.
+ * Not anchors: two roots of the public store have none. */
+static void rule_subject_key_id(pol *p, X509 *x, int depth, int role)
+{
+    if (X509_get_version(x) == X509_VERSION_3 && is_ca(x) &&
+        !has_ext(x, NID_subject_key_identifier))
+        note_add(p, TC_KIND_INVALID_CA,
+                 "it has no subjectKeyIdentifier extension; RFC 5280 section "
+                 "4.2.1.2 requires one in every CA certificate");
+}
+
+/* RFC 5280 4.2.1.9 and 4.2.1.3, CA/B BR 7.1.2.7.8: cA, keyCertSign and
+ * pathLenConstraint agree; a CA certificate is not a leaf. */
+static void rule_basic_constraints(pol *p, X509 *x, int depth, int role)
+{
+    uint32_t f = xflags(x);
+    uint32_t ku = X509_get_key_usage(x);   /* all bits when absent */
+    int has_ku = (f & EXFLAG_KUSAGE) != 0;
+    if (role == ROLE_LEAF) {
+        if (f & EXFLAG_CA)
+            note_add(p, TC_KIND_INVALID_PURPOSE,
+                     "it is a CA certificate (basicConstraints cA=TRUE) used as "
+                     "the end-entity certificate; CA/B BR 7.1.2.7.8 requires "
+                     "cA=FALSE there, and Firefox refuses it "
+                     "(MOZILLA_PKIX_ERROR_CA_CERT_USED_AS_END_ENTITY)");
+        else if (has_ku && (ku & KU_KEY_CERT_SIGN))
+            note_add(p, TC_KIND_INVALID_PURPOSE,
+                     "its keyUsage asserts keyCertSign although it is not a CA "
+                     "(basicConstraints cA is not TRUE); RFC 5280 section "
+                     "4.2.1.3 forbids that");
+        return;
+    }
+    int idx = X509_get_ext_by_NID(x, NID_basic_constraints, -1);
+    if (idx < 0) {
+        /* A version 1 anchor cannot carry extensions at all. */
+        if (X509_get_version(x) == X509_VERSION_3)
+            note_add(p, TC_KIND_INVALID_CA,
+                     "it has no basicConstraints extension; RFC 5280 section "
+                     "4.2.1.9 requires every CA certificate to carry one with "
+                     "cA=TRUE");
+        return;
+    }
+    if (!(f & EXFLAG_CA)) {
+        note_add(p, TC_KIND_INVALID_CA,
+                 "its basicConstraints does not assert cA=TRUE (RFC 5280 "
+                 "section 4.2.1.9)");
+        return;
+    }
+    /* Not anchors: three roots of the public store have a non-critical
+     * basicConstraints. */
+    if (role == ROLE_INTERMEDIATE &&
+        !X509_EXTENSION_get_critical(X509_get_ext(x, idx)))
+        note_add(p, TC_KIND_INVALID_CA,
+                 "its basicConstraints extension is not marked critical; RFC "
+                 "5280 section 4.2.1.9 requires it to be critical in a CA "
+                 "certificate");
+    if (has_ku && !(ku & KU_KEY_CERT_SIGN))
+        note_add(p, TC_KIND_INVALID_CA,
+                 "its keyUsage does not include keyCertSign (RFC 5280 section "
+                 "4.2.1.3)");
+    if (has_ku && ku == 0)
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "its keyUsage extension has no bit set; RFC 5280 section "
+                 "4.2.1.3 requires at least one");
+}
+
+/* The EKUs the caller requires (or the purpose's own), as NIDs. */
+static size_t required_ekus(const pol *p, int *out, size_t cap)
+{
+    size_t n = 0;
+    if (p->params->required_ekus != NULL && p->params->n_required_ekus > 0) {
+        for (size_t i = 0; i < p->params->n_required_ekus && n < cap; i++) {
+            int nid = OBJ_txt2nid(p->params->required_ekus[i]);
+            if (nid != NID_undef)
+                out[n++] = nid;
+        }
+        return n;
+    }
+    out[n++] = p->params->purpose == TC_PURPOSE_CLIENT ? NID_client_auth
+                                                      : NID_server_auth;
+    return n;
+}
+
+static int eku_has(const EXTENDED_KEY_USAGE *eku, int nid)
+{
+    for (int i = 0; i < sk_ASN1_OBJECT_num(eku); i++)
+        if (OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i)) == nid)
+            return 1;
+    return 0;
+}
+
+/* EKU rules.  Leaf (server purpose, CA/B BR 7.1.2.7.10 and 7.1.2.7.6):
+ * no anyExtendedKeyUsage, not critical.  A leaf without the extension is
+ * accepted (RFC 5280 4.2.1.12; browsers accept it).  Intermediates (CA/B
+ * BR 7.1.2.2, enforced by Chrome and Firefox): an EKU in a CA constrains
+ * what it may issue, so it must allow what the leaf is used for. */
+static void rule_extended_key_usage(pol *p, X509 *x, int depth, int role)
+{
+    int crit = -1, idx = X509_get_ext_by_NID(x, NID_ext_key_usage, -1);
+    if (idx < 0)
+        return;
+    EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, &crit, NULL);
+    if (eku == NULL)
+        return;     /* undecodable: see rule_extensions_decode */
+    int want[16];
+    size_t n_want = required_ekus(p, want, 16);
+    if (role == ROLE_LEAF && p->params->purpose == TC_PURPOSE_SERVER) {
+        if (eku_has(eku, NID_anyExtendedKeyUsage))
+            note_add(p, TC_KIND_INVALID_PURPOSE,
+                     "its extendedKeyUsage includes anyExtendedKeyUsage, which "
+                     "CA/B BR 7.1.2.7.10 forbids in a server certificate");
+        if (crit)
+            note_add(p, TC_KIND_INVALID_PURPOSE,
+                     "its extendedKeyUsage extension is marked critical, which "
+                     "CA/B BR 7.1.2.7.6 forbids in a server certificate");
+    }
+    if (!eku_has(eku, NID_anyExtendedKeyUsage)) {
+        for (size_t i = 0; i < n_want; i++) {
+            if (eku_has(eku, want[i]))
+                continue;
+            if (role == ROLE_LEAF)
+                note_add(p, TC_KIND_INVALID_PURPOSE,
+                         "its extendedKeyUsage does not include %s",
+                         OBJ_nid2sn(want[i]));
+            else if (role == ROLE_INTERMEDIATE)
+                note_add(p, TC_KIND_INVALID_PURPOSE,
+                         "it is an intermediate CA whose extendedKeyUsage does "
+                         "not include %s, so the certificates it issues may not "
+                         "be used for that either (CA/B BR 7.1.2.2)",
+                         OBJ_nid2sn(want[i]));
+            break;
+        }
+    }
+    EXTENDED_KEY_USAGE_free(eku);
+}
+
+/*
+ * Why a dNSName is not in the preferred name syntax of RFC 1034 section
+ * 3.5 as RFC 5280 4.2.1.6 requires (letters, digits, hyphens; labels of
+ * 1..63 octets; 253 in all), or NULL when it is.  '*' is let through:
+ * where a wildcard may stand is the matcher's business (hostname.c),
+ * which refuses to match a misplaced one rather than refusing the
+ * certificate, as browsers do.
+ */
+static const char *dns_syntax_error(const unsigned char *s, size_t len)
+{
+    if (len == 0)
+        return "it is empty";
+    if (len > 253)
+        return "it is longer than 253 characters";
+    size_t label = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+        if (c == '.') {
+            if (label == 0)
+                return i == 0 ? "it starts with a dot" : "it has an empty label";
+            label = 0;
+            continue;
+        }
+        if (++label > 63)
+            return "it has a label longer than 63 characters";
+        if (c == '_')
+            return "it contains an underscore";
+        if (c >= 0x80)
+            return "it contains a non-ASCII byte (internationalized names are "
+                   "written in their xn-- form)";
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '*'))
+            return "it contains a character other than a letter, digit or hyphen";
+    }
+    if (label == 0)
+        return "it ends with a dot";
+    return NULL;
+}
+
+static int email_valid(const unsigned char *s, size_t len)
+{
+    size_t at = len, n_at = 0;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == '@') {
+            n_at++;
+            at = i;
+        }
+    return n_at == 1 && at > 0 && at + 1 < len;
+}
+
+/* The canonical text of an iPAddress SAN: dotted decimal, or RFC 5952
+ * (glibc's inet_ntop writes it: lowercase, no leading zeros, the longest
+ * run of two or more zero groups as "::"). */
+static int ip_text(const ASN1_OCTET_STRING *ip, char *out, size_t outlen)
+{
+    int len = ASN1_STRING_length(ip);
+    if (len != 4 && len != 16)
+        return 0;
+    return inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(ip),
+                     out, (socklen_t)outlen) != NULL;
+}
+
+/* RFC 5280 4.2.1.6 and CA/B BR 7.1.2.7.12 on the leaf's names. */
+static void rule_subject_alt_name(pol *p, X509 *x, int depth, int role)
+{
+    int crit = -1;
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
+    int subject_empty = X509_NAME_entry_count(X509_get_subject_name(x)) == 0;
+    if (gens == NULL) {
+        /* crit >= 0: present but undecodable, see rule_extensions_decode */
+        if (crit == -1 && subject_empty)
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                     "its subject is empty and it has no subjectAltName "
+                     "extension, so it names nothing (RFC 5280 section 4.2.1.6)");
+        else if (crit == -1 && p->params->purpose == TC_PURPOSE_SERVER &&
+                 p->params->hostname == NULL)
+            note_add(p, TC_KIND_INVALID_PURPOSE,
+                     "it has no subjectAltName extension: TLS clients match "
+                     "server names only against subjectAltName entries (RFC "
+                     "6125, CA/B BR 7.1.2.7.12), so no client accepts it for "
+                     "any name");
+        return;
+    }
+    if (subject_empty && !crit)
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "its subject is empty, so RFC 5280 section 4.2.1.6 requires its "
+                 "subjectAltName extension to be marked critical, and it is not");
+    if (!subject_empty && crit && p->params->purpose == TC_PURPOSE_SERVER)
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "its subjectAltName extension is marked critical although its "
+                 "subject is not empty; CA/B BR 7.1.2.7.12 requires it to be "
+                 "non-critical then");
+    int listed = 0, n = sk_GENERAL_NAME_num(gens);
+    for (int i = 0; i < n && listed < MAX_NAMES_LISTED; i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        char shown[400];
+        if (g->type == GEN_DNS) {
+            const unsigned char *d = ASN1_STRING_get0_data(g->d.dNSName);
+            size_t len = (size_t)ASN1_STRING_length(g->d.dNSName);
+            const char *why = dns_syntax_error(d, len);
+            if (why == NULL)
+                continue;
+            printable(shown, sizeof(shown), d, len);
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                     "its subjectAltName entry DNS:%s is not a valid DNS name "
+                     "(%s; RFC 5280 section 4.2.1.6)", shown, why);
+            listed++;
+        } else if (g->type == GEN_IPADD) {
+            int len = ASN1_STRING_length(g->d.iPAddress);
+            if (len == 4 || len == 16)
+                continue;
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                     "its subjectAltName has an IP address entry of %d bytes; "
+                     "an address is 4 (IPv4) or 16 (IPv6) bytes (RFC 5280 "
+                     "section 4.2.1.6)", len);
+            listed++;
+        } else if (g->type == GEN_EMAIL) {
+            const unsigned char *d = ASN1_STRING_get0_data(g->d.rfc822Name);
+            size_t len = (size_t)ASN1_STRING_length(g->d.rfc822Name);
+            if (email_valid(d, len))
+                continue;
+            printable(shown, sizeof(shown), d, len);
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                     "its subjectAltName entry email:%s is not a mailbox "
+                     "address (RFC 5280 section 4.2.1.6)", shown);
+            listed++;
+        }
+    }
+    GENERAL_NAMES_free(gens);
+}
+
+/* Do a CN and a dNSName name the same host but differ in ASCII letter
+ * case only? */
+static int dns_same_host(const unsigned char *cn, size_t cnlen,
+                         const unsigned char *san, size_t sanlen)
+{
+    return span_ieq(cn, cnlen, san, sanlen);
+}
+
+/* A CN that is a domain name written with Unicode labels: dots, letters,
+ * digits, hyphens, and at least one non-ASCII byte, no spaces. */
+static int cn_is_unicode_domain(const unsigned char *cn, size_t len)
+{
+    int dot = 0, high = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = cn[i];
+        if (c == '.')
+            dot = 1;
+        else if (c >= 0x80)
+            high = 1;
+        else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                   (c >= '0' && c <= '9') || c == '-' || c == '*'))
+            return 0;
+    }
+    return dot && high;
+}
+
+/* Parses a CN as an IP address the way lenient parsers do (inet_aton
+ * takes 0xC0A80101 and 192.168.001.001); 4 or 16 bytes, or 0. */
+static int cn_as_ip(const char *cn, unsigned char out[16])
+{
+    struct in_addr a4;
+    if (strchr(cn, ':') != NULL)
+        return inet_pton(AF_INET6, cn, out) == 1 ? 16 : 0;
+    if (strchr(cn, '.') == NULL && !(cn[0] == '0' && (cn[1] == 'x' || cn[1] == 'X')))
+        return 0;   /* a bare number is not read as an address here */
+    if (inet_aton(cn, &a4) == 0)
+        return 0;
+    memcpy(out, &a4.s_addr, 4);
+    return 4;
+}
+
+/* CA/B BR 7.1.4.3 (server certificates): a subject CN is a
+ * character-for-character copy of a dNSName entry, or an iPAddress entry
+ * in dotted-decimal / RFC 5952 text.  Enforced where the CN names the
+ * same host as a SAN entry but writes it differently (letter case;
+ * 0xC0A80101 or 192.168.001.001 for 192.168.1.1; uppercase or
+ * uncompressed IPv6), and for a CN that is a Unicode domain name, which
+ * can never be a copy of a dNSName (those are ASCII, in xn-- form) and
+ * which IDNA 2003 and 2008 may map to different hosts: names that two
+ * parsers can read differently.  A CN naming some other host is left
+ * alone, as browsers ignore the CN; see docs/conformance.md. */
+static void rule_common_name(pol *p, X509 *x, int depth, int role)
+{
+    if (p->params->purpose != TC_PURPOSE_SERVER)
+        return;
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    if (gens == NULL)
+        return;     /* no SAN: reported by the SAN and hostname checks */
+    X509_NAME *subj = X509_get_subject_name(x);
+    int n_gens = sk_GENERAL_NAME_num(gens);
+    int checked = 0;
+    for (int idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+         idx >= 0 && checked < MAX_CN_CHECKED;
+         idx = X509_NAME_get_index_by_NID(subj, NID_commonName, idx), checked++) {
+        unsigned char *utf8 = NULL;
+        int len = ASN1_STRING_to_UTF8(&utf8,
+                      X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx)));
+        if (len <= 0 || len > 253 || memchr(utf8, 0, (size_t)len) != NULL) {
+            OPENSSL_free(utf8);
+            continue;
+        }
+        char cn[256], ip[64];
+        unsigned char addr[16];
+        memcpy(cn, utf8, (size_t)len);
+        cn[len] = '\0';
+        OPENSSL_free(utf8);
+        int alen = cn_as_ip(cn, addr), exact = 0, same = -1;
+        for (int i = 0; i < n_gens && !exact; i++) {
+            const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+            if (g->type == GEN_DNS) {
+                const unsigned char *d = ASN1_STRING_get0_data(g->d.dNSName);
+                size_t dlen = (size_t)ASN1_STRING_length(g->d.dNSName);
+                if (dlen == (size_t)len && memcmp(d, cn, dlen) == 0)
+                    exact = 1;
+                else if (alen == 0 && same < 0 &&
+                         dns_same_host((const unsigned char *)cn, (size_t)len, d, dlen))
+                    same = i;
+            } else if (g->type == GEN_IPADD && ip_text(g->d.iPAddress, ip, sizeof(ip))) {
+                if (strcmp(ip, cn) == 0)
+                    exact = 1;
+                else if (alen > 0 && same < 0 &&
+                         ASN1_STRING_length(g->d.iPAddress) == alen &&
+                         memcmp(ASN1_STRING_get0_data(g->d.iPAddress), addr, (size_t)alen) == 0)
+                    same = i;
+            }
+        }
+        if (!exact && same < 0 &&
+            cn_is_unicode_domain((const unsigned char *)cn, (size_t)len)) {
+            char shown[400];
+            printable(shown, sizeof(shown), (const unsigned char *)cn, (size_t)len);
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                     "its subject CN \"%s\" is a domain name in Unicode form; "
+                     "CA/B BR 7.1.4.3 requires the CN to be a copy of a dNSName "
+                     "entry, and those are ASCII (the xn-- form), so that no two "
+                     "parsers read it differently", shown);
+            continue;
+        }
+        if (exact || same < 0)
+            continue;
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, same);
+        char shown[400], san[400];
+        printable(shown, sizeof(shown), (const unsigned char *)cn, (size_t)len);
+        if (g->type == GEN_DNS)
+            printable(san, sizeof(san), ASN1_STRING_get0_data(g->d.dNSName),
+                      (size_t)ASN1_STRING_length(g->d.dNSName));
+        else if (!ip_text(g->d.iPAddress, san, sizeof(san)))
+            strcpy(san, "?");
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "its subject CN \"%s\" names the same host as its "
+                 "subjectAltName entry %s%s but is written differently; CA/B BR "
+                 "7.1.4.3 requires the CN to be a character-for-character copy "
+                 "(%s), so that no two parsers read it differently", shown,
+                 g->type == GEN_DNS ? "DNS:" : "IP:", san,
+                 g->type == GEN_DNS ? "same letter case"
+                                    : "dotted decimal, or RFC 5952 for IPv6");
+    }
+    GENERAL_NAMES_free(gens);
+}
+
+/* RFC 5280 4.2.1.10: name constraints only in CA certificates; in a CA,
+ * at least one non-empty list, and well-formed DNS constraints.  A
+ * non-critical nameConstraints is accepted (CA/B BR 7.1.2.5.2 allows it,
+ * browsers accept it), and so is a DNS constraint with a leading dot
+ * (".example.com"): RFC 5280 does not define it, but Chrome, Firefox, Go
+ * and OpenSSL read it as "subdomains of" and private CAs use it. */
+static void rule_name_constraints(pol *p, X509 *x, int depth, int role)
+{
+    int crit = -1, idx = X509_get_ext_by_NID(x, NID_name_constraints, -1);
+    if (idx < 0)
+        return;
+    if (!is_ca(x)) {
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "it carries a nameConstraints extension, which RFC 5280 "
+                 "section 4.2.1.10 allows only in CA certificates");
+        return;
+    }
+    NAME_CONSTRAINTS *nc = X509_get_ext_d2i(x, NID_name_constraints, &crit, NULL);
+    if (nc == NULL)
+        return;     /* undecodable: see rule_extensions_decode */
+    int np = nc->permittedSubtrees ? sk_GENERAL_SUBTREE_num(nc->permittedSubtrees) : -1;
+    int ne = nc->excludedSubtrees ? sk_GENERAL_SUBTREE_num(nc->excludedSubtrees) : -1;
+    if (np <= 0 && ne <= 0)
+        note_add(p, TC_KIND_INVALID_CA,
+                 "its nameConstraints extension lists neither permitted nor "
+                 "excluded names; RFC 5280 section 4.2.1.10 and CA/B BR "
+                 "7.1.2.5.2 require at least one");
+    else if (np == 0 || ne == 0)
+        note_add(p, TC_KIND_INVALID_CA,
+                 "its nameConstraints extension has an empty %s list; RFC 5280 "
+                 "section 4.2.1.10 requires each list present to name at least "
+                 "one subtree", np == 0 ? "permitted" : "excluded");
+    NAME_CONSTRAINTS_free(nc);
+}
+
+/* CA/B BR 6.1.5 and 7.1.3.1, and what browsers accept: RSA of at least
+ * 2048 bits in whole bytes; ECDSA on P-256, P-384 or P-521 (named);
+ * no DSA.  Ed25519 and Ed448 (RFC 8410) are let through for private
+ * PKIs. */
+static void rule_public_key(pol *p, X509 *x, int depth, int role)
+{
+    EVP_PKEY *k = X509_get0_pubkey(x);
+    if (k == NULL) {
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "its public key cannot be decoded");
+        return;
+    }
+    int bits = EVP_PKEY_get_bits(k);
+    switch (EVP_PKEY_get_base_id(k)) {
+    case EVP_PKEY_RSA:
+    case EVP_PKEY_RSA_PSS:
+        if (bits < 2048)
+            note_add(p, TC_KIND_WEAK_KEY, "%d-bit RSA", bits);
+        else if (bits % 8 != 0)
+            note_add(p, TC_KIND_WEAK_KEY,
+                     "%d-bit RSA (a modulus that is not a whole number of "
+                     "bytes, which CA/B BR 6.1.5 forbids)", bits);
+        break;
+    case EVP_PKEY_EC: {
+        static const char *const CURVES[] = { "prime256v1", "secp384r1", "secp521r1" };
+        char group[80];
+        size_t glen = 0;
+        if (EVP_PKEY_get_group_name(k, group, sizeof(group), &glen) != 1 || glen == 0) {
+            note_add(p, TC_KIND_WEAK_KEY,
+                     "%d-bit EC (with explicit curve parameters instead of a "
+                     "named curve, which CA/B BR 7.1.3.1.2 forbids)", bits);
+            break;
+        }
+        size_t i;
+        for (i = 0; i < sizeof(CURVES) / sizeof(CURVES[0]); i++)
+            if (strcmp(group, CURVES[i]) == 0)
+                break;
+        if (i == sizeof(CURVES) / sizeof(CURVES[0]))
+            note_add(p, TC_KIND_WEAK_KEY,
+                     "%d-bit EC (curve %s; clients accept only P-256, P-384 "
+                     "and P-521, CA/B BR 6.1.5)", bits, group);
+        break;
+    }
+    case EVP_PKEY_DSA:
+        note_add(p, TC_KIND_WEAK_KEY,
+                 "%d-bit DSA (DSA, which browsers no longer accept and CA/B "
+                 "BR 6.1.5 forbids)", bits);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Is t in the encoding RFC 5280 4.1.2.5 requires: UTCTime YYMMDDHHMMSSZ
+ * through 2049, GeneralizedTime YYYYMMDDHHMMSSZ from 2050? */
+static const char *time_encoding_error(const ASN1_TIME *t)
+{
+    const unsigned char *d = ASN1_STRING_get0_data(t);
+    int len = ASN1_STRING_length(t), digits = 0;
+    while (digits < len && d[digits] >= '0' && d[digits] <= '9')
+        digits++;
+    if (ASN1_STRING_type(t) == V_ASN1_UTCTIME) {
+        if (len != 13 || digits != 12 || d[12] != 'Z')
+            return "a UTCTime not of the form YYMMDDHHMMSSZ";
+        return NULL;
+    }
+    if (len != 15 || digits != 14 || d[14] != 'Z')
+        return "a GeneralizedTime not of the form YYYYMMDDHHMMSSZ";
+    int year = (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0');
+    if (year < 2050)
+        return "a GeneralizedTime for a year before 2050, which must be a UTCTime";
+    return NULL;
+}
+
+/* Not anchors: a root of the public store uses GeneralizedTime before
+ * 2050. */
+static void rule_validity_encoding(pol *p, X509 *x, int depth, int role)
+{
+    const char *why;
+    if ((why = time_encoding_error(X509_get0_notBefore(x))) != NULL)
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "its notBefore is %s (RFC 5280 section 4.1.2.5)", why);
+    if ((why = time_encoding_error(X509_get0_notAfter(x))) != NULL)
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "its notAfter is %s (RFC 5280 section 4.1.2.5)", why);
+}
+
+/* The rules, in the order their findings are listed. */
+static const struct rule {
+    rule_fn fn;
+    int roles;
+} RULES[] = {
+    { rule_version, ROLE_ANY },
+    { rule_serial, ROLE_ISSUED },
+    { rule_signature_fields, ROLE_ANY },
+    { rule_names, ROLE_ANY },
+    { rule_validity_encoding, ROLE_ISSUED },
+    { rule_duplicate_extensions, ROLE_ANY },
+    { rule_extensions_decode, ROLE_ANY },
+    { rule_criticality, ROLE_ANY },
+    { rule_nonempty_lists, ROLE_ANY },
+    { rule_authority_key_id, ROLE_ANY },
+    { rule_subject_key_id, ROLE_INTERMEDIATE },
+    { rule_basic_constraints, ROLE_ANY },
+    { rule_name_constraints, ROLE_ANY },
+    { rule_extended_key_usage, ROLE_ISSUED },
+    { rule_subject_alt_name, ROLE_LEAF },
+    { rule_common_name, ROLE_LEAF },
+    { rule_public_key, ROLE_ANY },
+};
+
+/* ------------------------------------------------------------------ */
+/* Rules about the path                                                */
+/* ------------------------------------------------------------------ */
+
+/* A wildcard SAN "*.base" covers every name one label below base.  If a
+ * CA above excludes such a name, the wildcard reaches into the excluded
+ * namespace: OpenSSL compares "*.example.com" as a literal string and
+ * misses it (CVE-2025-61727; RFC 5280 4.2.1.10 read with RFC 9525).  The
+ * leaf is refused, as Go and rustls-webpki now do. */
+static void check_wildcards_vs_exclusions(pol *p)
+{
+    X509 *leaf = sk_X509_value(p->path, 0);
+    GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+    if (gens == NULL)
+        return;
+    long budget = MAX_NAME_CHECKS;
+    int found = 0;
+    for (int d = 1; d < p->n && budget > 0; d++) {
+        X509 *ca = sk_X509_value(p->path, d);
+        if (!has_ext(ca, NID_name_constraints))
+            continue;
+        NAME_CONSTRAINTS *nc = X509_get_ext_d2i(ca, NID_name_constraints, NULL, NULL);
+        if (nc == NULL)
+            continue;   /* reported by rule_name_constraints */
+        for (int i = 0; i < sk_GENERAL_NAME_num(gens) && budget > 0; i++) {
+            const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+            if (g->type != GEN_DNS)
+                continue;
+            const unsigned char *w = ASN1_STRING_get0_data(g->d.dNSName);
+            size_t wlen = (size_t)ASN1_STRING_length(g->d.dNSName);
+            if (wlen < 3 || w[0] != '*' || w[1] != '.')
+                continue;
+            const unsigned char *base = w + 2;
+            size_t blen = wlen - 2;
+            for (int j = 0; j < sk_GENERAL_SUBTREE_num(nc->excludedSubtrees) && budget > 0; j++, budget--) {
+                const GENERAL_SUBTREE *st = sk_GENERAL_SUBTREE_value(nc->excludedSubtrees, j);
+                if (st->base == NULL || st->base->type != GEN_DNS)
+                    continue;
+                const unsigned char *c = ASN1_STRING_get0_data(st->base->d.dNSName);
+                size_t clen = (size_t)ASN1_STRING_length(st->base->d.dNSName);
+                if (clen > 0 && c[0] == '.') {
+                    c++;
+                    clen--;
+                }
+                /* c must be exactly "label.base". */
+                if (clen < blen + 2 || c[clen - blen - 1] != '.' ||
+                    !span_ieq(c + clen - blen, blen, base, blen) ||
+                    memchr(c, '.', clen - blen - 1) != NULL)
+                    continue;
+                char ws[400], cs[400], who[600];
+                tc_cert_vars cv;
+                tc_render_vars vars;
+                memset(&vars, 0, sizeof(vars));
+                tc_cert_vars_fill(&cv, ca, d, p->now, &vars);
+                printable(ws, sizeof(ws), w, wlen);
+                printable(cs, sizeof(cs), c, clen);
+                snprintf(who, sizeof(who), "%s", vars.cert ? vars.cert : "a CA above it");
+                note_add(p, TC_KIND_NAME_CONSTRAINTS_VIOLATION,
+                         "its wildcard name %s covers %s, which %s excludes "
+                         "(a client matching the wildcard would accept a name "
+                         "the CA may not issue for; CVE-2025-61727)", ws, cs, who);
+                found = 1;
+                budget = 0;
+            }
+        }
+        NAME_CONSTRAINTS_free(nc);
+    }
+    if (budget <= 0 && !found)
+        note_add(p, TC_KIND_NAME_CONSTRAINTS_VIOLATION,
+                 "it has more names and its CAs more constraints than can be "
+                 "checked in reasonable time (%ld comparisons); refused as a "
+                 "denial-of-service guard", MAX_NAME_CHECKS);
+    GENERAL_NAMES_free(gens);
+}
+
+/* The caller's max_depth counts intermediates, and like RFC 5280 6.1.4(l)
+ * for pathLenConstraint it does not count self-issued ones (a CA's key
+ * rollover certificate is not another CA). */
+static tc_status check_max_depth(pol *p)
+{
+    if (p->params->max_depth < 0 || p->n < 3)
+        return TC_OK;
+    int count = 0;
+    for (int d = 1; d < p->n - 1; d++)
+        if (!(xflags(sk_X509_value(p->path, d)) & EXFLAG_SI))
+            count++;
+    if (count <= p->params->max_depth)
+        return TC_OK;
+    char what[64];
+    snprintf(what, sizeof(what), "max_depth=%d", p->params->max_depth);
+    note_add(p, TC_KIND_PATH_LENGTH_EXCEEDED,
+             "the path has %d intermediate CA certificate%s (self-issued ones "
+             "not counted), more than the %d allowed", count,
+             count == 1 ? "" : "s", p->params->max_depth);
+    return notes_flush(p, -1, what);
+}
+
+/* RFC 5280 5.2.3: a CRL carries a CRLNumber.  A CRL without one, from the
+ * issuer of a certificate in the path, is not one revocation can be
+ * judged by (OpenSSL checks that it is non-critical, not that it is
+ * there). */
+static tc_status check_crls(pol *p)
+{
+    STACK_OF(X509_CRL) *crls = p->params->crls;
+    for (int i = 0; crls != NULL && i < sk_X509_CRL_num(crls); i++) {
+        X509_CRL *crl = sk_X509_CRL_value(crls, i);
+        if (X509_CRL_get_ext_by_NID(crl, NID_crl_number, -1) >= 0)
+            continue;
+        for (int d = 0; d < p->n - 1; d++) {
+            X509 *x = sk_X509_value(p->path, d);
+            if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) != 0)
+                continue;
+            note_add(p, TC_KIND_CHAIN_INVALID,
+                     "the CRL its issuer published has no CRLNumber extension, "
+                     "which RFC 5280 section 5.2.3 requires, so its revocation "
+                     "status cannot be judged");
+            if (notes_flush(p, d, NULL) != TC_OK)
+                return TC_FAIL;
+        }
+    }
+    return TC_OK;
+}
+
+tc_status tc_policy_check(tc_report *report, STACK_OF(X509) *path,
+                          const tc_verify_params *params, tc_error *err)
+{
+    pol p;
+    memset(&p, 0, sizeof(p));
+    p.report = report;
+    p.path = path;
+    p.params = params;
+    p.err = err;
+    p.n = path ? sk_X509_num(path) : 0;
+    p.now = params->has_at ? params->at : (int64_t)time(NULL);
+    if (p.n == 0)
+        return TC_OK;
+
+    for (int d = 0; d < p.n; d++) {
+        X509 *x = sk_X509_value(path, d);
+        int role = d == 0 ? ROLE_LEAF : d == p.n - 1 ? ROLE_ANCHOR : ROLE_INTERMEDIATE;
+        for (size_t r = 0; r < sizeof(RULES) / sizeof(RULES[0]); r++)
+            if (RULES[r].roles & role)
+                RULES[r].fn(&p, x, d, role);
+        if (d == 0)
+            check_wildcards_vs_exclusions(&p);
+        if (notes_flush(&p, d, NULL) != TC_OK)
+            return TC_FAIL;
+    }
+    if (check_max_depth(&p) != TC_OK || check_crls(&p) != TC_OK)
+        return TC_FAIL;
+    return TC_OK;
+}
