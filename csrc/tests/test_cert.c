@@ -999,6 +999,51 @@ static void test_huge(void)
     EVP_PKEY_free(k);
 }
 
+/* Deterministic mutations of the leaf's DER: whatever OpenSSL decodes,
+ * tc_cert_info_extract must describe (a hostile server's certificate is
+ * reported, never dropped), and nothing may crash or leak. */
+static void test_mutations(void)
+{
+    size_t dlen = 0;
+    unsigned char *orig = der_of(c_leaf, &dlen);
+    unsigned char *m = malloc(dlen);
+    uint32_t rng = 12345;
+    int parsed = 0, extracted = 0, flagged = 0;
+    for (int it = 0; it < 600; it++) {
+        memcpy(m, orig, dlen);
+        size_t len = dlen;
+        for (int j = 0; j < 1 + it % 4; j++) {
+            rng = rng * 1103515245u + 12345u;
+            size_t pos = (rng >> 8) % dlen;
+            rng = rng * 1103515245u + 12345u;
+            m[pos] = (unsigned char)(rng >> 16);
+        }
+        if (it % 7 == 0)
+            len = (size_t)(rng >> 4) % dlen;
+        STACK_OF(X509) *st = NULL;
+        tc_error err;
+        if (tc_certs_parse(m, len, "mutant.der", &st, &err) != TC_OK) {
+            if (err.code != TC_E_INVALID || err.msg[0] == '\0')
+                CHECK(!"a failed parse is TC_E_INVALID with a message");
+            continue;
+        }
+        parsed++;
+        tc_cert_info ci;
+        if (tc_cert_info_extract(sk_X509_value(st, 0), &ci, &err) == TC_OK) {
+            extracted++;
+            flagged += ci.malformed != NULL;
+            tc_cert_info_clear(&ci);
+        }
+        sk_X509_pop_free(st, X509_free);
+    }
+    CHECK(parsed > 20);            /* the mutations do reach extraction */
+    CHECK(extracted == parsed);
+    CHECK(flagged > 0);            /* and some of them are flagged */
+    CHECK(ERR_peek_error() == 0);
+    free(m);
+    free(orig);
+}
+
 /* ------------------------------------------------------------------ */
 /* Trust stores                                                        */
 /* ------------------------------------------------------------------ */
@@ -1256,6 +1301,7 @@ int main(void)
     test_key_types();
     test_hostile_names();
     test_huge();
+    test_mutations();
     test_trust_file();
     test_trust_dir();
     test_trust_certs();
