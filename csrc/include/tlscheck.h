@@ -103,7 +103,7 @@ tc_kind tc_kind_by_name(const char *name);
  * certificate.  `what` names the input in error messages (a path, or
  * "the PEM data").  Zero certificates, garbage, truncated PEM or trailing
  * DER bytes are TC_E_INVALID.  On success *out is a new stack the caller
- * frees with OSSL_STACK_OF_X509_free / sk_X509_pop_free(.., X509_free). */
+ * frees with sk_X509_pop_free(.., X509_free). */
 TC_MUST_USE tc_status tc_certs_parse(const unsigned char *data, size_t len,
                                      const char *what, STACK_OF(X509) **out,
                                      tc_error *err);
