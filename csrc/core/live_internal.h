@@ -1,0 +1,175 @@
+/*
+ * live_internal.h - private declarations of the live check (owner: live
+ * helper).  Three files, one concern each:
+ *   net.c        resolve (getaddrinfo_a) and connect, without blocking;
+ *                errno and getaddrinfo codes as data
+ *   handshake.c  the TLS client over memory BIOs: bytes in, bytes out, no
+ *                sockets, so a fuzz target can drive it from an in-memory
+ *                peer; SSL reasons, alerts and peer banners as data
+ *   live.c       tc_client and the tc_check state machine that joins them
+ *                under one monotonic deadline
+ */
+#ifndef TC_LIVE_INTERNAL_H
+#define TC_LIVE_INTERNAL_H
+
+#include <sys/socket.h>
+#include "tlscheck.h"
+
+/* How many of the peer's first bytes are kept to explain a non-TLS peer. */
+#define TC_BANNER_MAX 128
+/* At most this many addresses of one name are tried. */
+#define TC_MAX_ADDRS 64
+
+/* ------------------------------------------------------------------ */
+/* net.c                                                               */
+/* ------------------------------------------------------------------ */
+
+typedef struct tc_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+} tc_addr;
+
+/* 1 when host is an IPv4 or IPv6 literal (no brackets); *out then holds
+ * it with port.  0 otherwise (a DNS name to resolve). */
+int tc_addr_from_literal(const char *host, int port, tc_addr *out);
+/* "127.0.0.1" or "::1" into buf (always NUL-terminated). */
+void tc_addr_format(const tc_addr *a, char *buf, size_t len);
+
+/* One asynchronous lookup (glibc getaddrinfo_a, GAI_NOWAIT).  Freeing a
+ * lookup that is still running never blocks: it is handed to a reaper
+ * list and freed once glibc's helper thread is done with it. */
+typedef struct tc_resolver tc_resolver;
+
+TC_MUST_USE tc_status tc_resolve_start(const char *host, tc_resolver **out,
+                                       tc_error *err);
+/* 0 while in flight; 1 when finished: *gai_code is 0 on success, else an
+ * EAI_* code (with *sys_errno for EAI_SYSTEM). */
+int tc_resolve_poll(tc_resolver *r, int *gai_code, int *sys_errno);
+/* Copies the answers (deduplicated, resolver order, v4 and v6) with
+ * port set, at most max.  Valid after tc_resolve_poll returned 1 with 0. */
+size_t tc_resolve_addrs(tc_resolver *r, int port, tc_addr *out, size_t max);
+void tc_resolve_free(tc_resolver *r);
+
+/* Opens a non-blocking, close-on-exec TCP socket and starts connecting.
+ * Returns 0 when connected at once, 1 when in progress (wait for
+ * POLLOUT), -1 when the attempt failed (*sys_errno says why; *fd is -1).
+ * TC_FAIL (through err) only when no socket could be created at all
+ * (EMFILE...): a local problem, not the endpoint's. */
+TC_MUST_USE tc_status tc_connect_start(const tc_addr *a, int *fd, int *result,
+                                       int *sys_errno, tc_error *err);
+/* After POLLOUT: 0 connected, -1 failed with *sys_errno (SO_ERROR). */
+int tc_connect_finish(int fd, int *sys_errno);
+/* 1 when fd is ready for events now (poll with a zero timeout). */
+int tc_fd_ready(int fd, short events);
+
+/* errno -> kind, as data. */
+typedef struct tc_errno_class {
+    int err;
+    tc_kind kind;
+    const char *name;      /* "ECONNREFUSED" */
+    const char *what;      /* "the connection was refused" */
+} tc_errno_class;
+/* Never NULL: unknown values get a generic row (kind connection_timeout,
+ * name NULL: use strerror). */
+const tc_errno_class *tc_errno_classify(int e);
+
+/* getaddrinfo code -> stable name ("EAI_NONAME") and plain words. */
+typedef struct tc_gai_class {
+    int code;
+    const char *name;
+    const char *what;
+} tc_gai_class;
+const tc_gai_class *tc_gai_classify(int code);
+
+/* ------------------------------------------------------------------ */
+/* handshake.c                                                         */
+/* ------------------------------------------------------------------ */
+
+/* The result of a failed attempt, before it becomes a problem. */
+typedef struct tc_verdict {
+    tc_kind kind;
+    char reason[160];       /* SSL reason / alert name / errno name, or "" */
+    char detail[768];       /* the {detail} sentence fragment */
+    int want_probe;         /* a diagnostic probe may say more (version/cipher) */
+} tc_verdict;
+
+/* Client-side TLS over memory BIOs.  Plain struct so the check embeds it. */
+typedef struct tc_hs {
+    SSL *ssl;                      /* owned; owns its BIOs */
+    BIO *rbio, *wbio;              /* borrowed from ssl */
+    unsigned char first[TC_BANNER_MAX];  /* the peer's first bytes */
+    size_t first_len;
+    unsigned long long bytes_in;
+    int server_hello_seen;
+    int cert_request_seen;         /* the server asked for a client certificate */
+    int client_cert_sent;          /* and we answered with a non-empty one */
+    int ticket_seen;               /* NewSessionTicket after the handshake */
+    int last_msg_in;               /* last handshake message type received, -1 */
+    int complete;                  /* SSL_do_handshake returned 1 */
+} tc_hs;
+
+typedef enum tc_hs_result {
+    TC_HS_WANT = 0,    /* needs more bytes from the peer */
+    TC_HS_DONE,        /* finished (handshake complete / post phase decided) */
+    TC_HS_FAILED       /* verdict filled */
+} tc_hs_result;
+
+/* The main context: TLS 1.2..1.3, security level 2, ALPN h2 + http/1.1,
+ * OCSP status request, no certificate verification inside OpenSSL (ours
+ * runs after the handshake on the served chain). */
+TC_MUST_USE tc_status tc_hs_ctx_new(SSL_CTX **out, tc_error *err);
+/* The diagnostic probe's context: every version OpenSSL has and every
+ * cipher suite at security level 0.  Never used to judge a certificate. */
+TC_MUST_USE tc_status tc_hs_probe_ctx_new(SSL_CTX **out, tc_error *err);
+/* Loads a client certificate (PEM, leaf then chain) and key (PEM; NULL:
+ * taken from the certificate PEM) into ctx.  TC_E_INVALID with a sentence
+ * when they do not parse, the key is encrypted, or they do not match. */
+TC_MUST_USE tc_status tc_hs_ctx_use_client_cert(SSL_CTX *ctx,
+                                                const char *cert_pem, size_t cert_len,
+                                                const char *key_pem, size_t key_len,
+                                                tc_error *err);
+
+/* sni: a DNS name or NULL (no SNI). */
+TC_MUST_USE tc_status tc_hs_init(tc_hs *hs, SSL_CTX *ctx, const char *sni,
+                                 tc_error *err);
+void tc_hs_clear(tc_hs *hs);
+/* Remembers the first bytes only (the banner), without TLS. */
+void tc_hs_keep(tc_hs *hs, const unsigned char *p, size_t n);
+/* Hands bytes from the peer to TLS (and keeps the first ones). */
+TC_MUST_USE tc_status tc_hs_feed(tc_hs *hs, const unsigned char *p, size_t n,
+                                 tc_error *err);
+/* 1 when the peer's first bytes cannot start a TLS record. */
+int tc_hs_not_tls(const tc_hs *hs);
+/* 1 when the banner holds a full first line or is full. */
+int tc_hs_banner_complete(const tc_hs *hs);
+/* Runs the handshake as far as the bytes fed allow. */
+tc_hs_result tc_hs_advance(tc_hs *hs, tc_verdict *v);
+/* After the handshake (TLS 1.3 client authentication): reads what the
+ * server sends next.  DONE when it accepted us (ticket, data, close),
+ * FAILED with a verdict when it sent an alert. */
+tc_hs_result tc_hs_post(tc_hs *hs, tc_verdict *v);
+/* Bytes TLS wants sent: borrowed pointer valid until the next call. */
+size_t tc_hs_out_peek(tc_hs *hs, const unsigned char **p);
+void tc_hs_out_consume(tc_hs *hs, size_t n);
+
+/* Verdicts decided by the transport, worded from the handshake's stage. */
+void tc_hs_verdict_closed(const tc_hs *hs, int sys_errno, tc_verdict *v);
+void tc_hs_verdict_timeout(const tc_hs *hs, double seconds, tc_verdict *v);
+void tc_hs_verdict_not_tls(const tc_hs *hs, tc_verdict *v);
+
+/* After the diagnostic probe (probe_refused: it failed with a version or
+ * cipher verdict of its own): says which version / cipher suite the
+ * server really speaks, and reclassifies v when that explains it. */
+void tc_hs_probe_refine(const tc_hs *probe, int probe_refused, SSL_CTX *main_ctx,
+                        tc_verdict *v);
+/* "TLS 1.0" for TLS1_VERSION, NULL when unknown. */
+const char *tc_tls_version_name(int version);
+/* Escapes bytes for display: printable ASCII as is, \r \n \t, else \xNN.
+ * Always NUL-terminates; truncates with "..." when out is too small. */
+void tc_escape_bytes(const unsigned char *p, size_t n, char *out, size_t outlen);
+/* Fills report fields from a completed handshake (protocol, cipher,
+ * group, alpn, ocsp, client CA names).  TC_FAIL on allocation failure. */
+TC_MUST_USE tc_status tc_hs_fill_report(const tc_hs *hs, tc_report *r,
+                                        tc_error *err);
+
+#endif
