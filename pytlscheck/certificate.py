@@ -203,7 +203,8 @@ class Certificate:
 
     @property
     def days_remaining(self) -> int:
-        """Whole days until notAfter (negative once expired)."""
+        """Whole days until notAfter; once expired, minus the whole days
+        since (an hour either side of notAfter is 0)."""
         return days_until(self.not_after)
 
     @property
@@ -253,7 +254,7 @@ class Certificate:
     def __repr__(self) -> str:
         days = self.days_remaining
         when = self.not_after.strftime("%Y-%m-%d")
-        if days >= 0:
+        if self.not_after > datetime.now(timezone.utc):
             validity = f"expires {when} ({days} day{'' if days == 1 else 's'})"
         else:
             validity = f"expired {when} ({-days} day{'' if days == -1 else 's'} ago)"
@@ -285,9 +286,10 @@ def _pretty(obj: Any, cycle: bool) -> str:
 
 
 def days_until(when: datetime, now: Optional[datetime] = None) -> int:
-    """Whole days from now until `when`, rounded toward minus infinity."""
+    """Whole days from now until `when`, truncated toward zero (as the
+    core's messages count them: "expired ... 3 days ago")."""
     now = now or datetime.now(timezone.utc)
-    return int((when - now).total_seconds() // 86400)
+    return int((when - now).total_seconds() / 86400)
 
 
 def iso(when: Optional[datetime]) -> Optional[str]:

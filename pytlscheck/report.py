@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Type
 
 from .certificate import Certificate, _pretty, iso, short_name
-from .errors import KINDS, TLSCheckError, exception_for
+from .errors import (KINDS, ConnectionProblem, HandshakeProblem, TLSCheckError,
+                     exception_for)
 
 __all__ = ["Report", "Problem"]
 
@@ -141,7 +142,9 @@ class Report:
     ``errors`` and ``warnings`` split them.  ``chain`` is the chain as given
     or as served (leaf first), ``path`` the path OpenSSL built from it (leaf
     first, the anchor last when one was reached), ``verified_chain`` that
-    path when it was trusted, else None.
+    path when it reaches a trusted anchor through sound links, else None
+    (it may still have other problems, such as expiry: ``ok`` is the
+    verdict).
 
     For live checks, ``target``, ``address`` (which address answered),
     ``port``, ``server_name`` (the SNI sent), ``protocol``, ``cipher``,
@@ -296,8 +299,14 @@ class Report:
             first = self.errors[0]
             more = f" and {n_err - 1} more" if n_err > 1 else ""
             warn = f", plus {n_warn} warning{'s' if n_warn != 1 else ''}" if n_warn else ""
+            if issubclass(first.exception, ConnectionProblem):
+                outcome = "No TLS connection could be made."
+            elif issubclass(first.exception, HandshakeProblem):
+                outcome = "The TLS handshake failed."
+            else:
+                outcome = "Clients will refuse it."
             return (f"FAIL: {what} has a problem: {first.kind.replace('_', ' ')}"
-                    f"{more}{warn}. Clients will refuse it.")
+                    f"{more}{warn}. {outcome}")
         if n_warn:
             return (f"OK, WITH {n_warn} WARNING{'S' if n_warn != 1 else ''}: {what} passes "
                     "today, but needs attention.")
@@ -307,7 +316,11 @@ class Report:
         """A plain-English explanation a person new to TLS can act on:
         the verdict, what was checked, then each problem with what is wrong,
         why it matters, how to fix it and how to see it by hand."""
-        out: List[str] = [self.verdict(), ""]
+        out: List[str] = [self.verdict()]
+        primer = self._primer()
+        if primer:
+            out += _wrap(primer, "")
+        out.append("")
         out += self._explain_checked()
         if self.problems:
             out.append("")
@@ -324,16 +337,34 @@ class Report:
                        + ", and the keys and signatures are strong enough.")
         return "\n".join(out).rstrip() + "\n"
 
+    def _primer(self) -> str:
+        """One paragraph of background for a reader new to TLS."""
+        if not self.errors:
+            return ""
+        first = self.errors[0].exception
+        if issubclass(first, ConnectionProblem):
+            return ("No TCP connection to the server could be made, so TLS never started and "
+                    "no certificate could be checked; the first problem below says why.")
+        if issubclass(first, HandshakeProblem):
+            return ("A TCP connection was made, but the TLS handshake (where client and "
+                    "server agree on a protocol version and cipher and the server shows "
+                    "its certificate) did not complete; the first problem below says why.")
+        return ("Background: a TLS client (a browser, curl, Python) accepts a server only "
+                "when its certificate names the host being called, is within its "
+                "validity dates, uses strong keys and signatures, and leads through the "
+                "intermediate certificates the server sends to a root certificate the "
+                "client already trusts. The problems below break that.")
+
     def _explain_checked(self) -> List[str]:
         out = ["What was checked:"]
         if self.is_live:
-            conn = f"Connected to {self.target}"
+            conn = f"Target: {self.target}"
             if self.address:
-                conn += f"; the address that answered was {self.address}"
+                conn += f"; the address that answered: {self.address}"
                 if self.port is not None:
                     conn += f" port {self.port}"
             if self.server_name:
-                conn += f"; the name sent (SNI) was {self.server_name}"
+                conn += f"; the name sent as SNI: {self.server_name}"
             out += _wrap(conn + ".", "  ")
             if self.protocol:
                 tls = f"TLS: {self.protocol}"
@@ -388,8 +419,11 @@ class Report:
             out.append("   See it by hand:")
             out.append("     " + p.inspect_command)
         if p.openssl_reason:
-            code = f" (verify code {p.openssl_code})" if p.openssl_code else ""
-            out += _wrap(f"OpenSSL's words: {p.openssl_reason}{code}.", "   ")
+            if p.openssl_code:
+                out += _wrap(f"OpenSSL's words: {p.openssl_reason} (verify code "
+                             f"{p.openssl_code}).", "   ")
+            else:
+                out += _wrap(f"Technical detail: {p.openssl_reason}.", "   ")
         return out
 
     # ---- dunder --------------------------------------------------------
@@ -434,7 +468,7 @@ def _describe_cert(i: int, c: Certificate) -> List[str]:
     else:
         out += _wrap(f"issued by {short_name(c.issuer)}", ind)
     days = c.days_remaining
-    if days < 0:
+    if c.not_after <= datetime.now(timezone.utc):
         state = f"EXPIRED {-days} day{'s' if days != -1 else ''} ago"
     elif c.not_before > datetime.now(timezone.utc):
         state = "NOT YET VALID"
