@@ -1,7 +1,427 @@
-/* verify.c - STUB (owner: verify helper). */
+/*
+ * verify.c - offline chain verification.
+ *
+ * 1. OpenSSL's X509_STORE_CTX builds and checks the path, with a verify
+ *    callback that records every (code, depth, certificate) and lets
+ *    validation go on, so one run yields every problem, not only the first.
+ * 2. classify.c turns those codes into problem kinds (a table), and decides
+ *    self_signed / untrusted_root / incomplete_chain from the path's shape.
+ * 3. The checks OpenSSL leaves to callers run over the path: weak signature
+ *    hashes, weak keys, the leaf's purpose, the host name (hostname.c, never
+ *    OpenSSL's matcher), the expiry window; then the web-PKI rules
+ *    (policy.c).
+ *
+ * Choices, and why:
+ *  - X509_V_FLAG_X509_STRICT always: RFC 5280 encoding rules OpenSSL only
+ *    enforces on request (critical basicConstraints on CAs, key identifiers,
+ *    empty names...) are rules every web client applies.
+ *  - X509_V_FLAG_PARTIAL_CHAIN always: every certificate in the trust store
+ *    is a trust anchor, self-signed or not.  That is what web-PKI clients do
+ *    (Chrome, Firefox's mozilla::pkix, Go, rustls, pyca/cryptography all
+ *    take any trusted certificate as an anchor, RFC 5280 section 6.1.1 (d)),
+ *    and what a caller means by passing an intermediate as `trust`.  It
+ *    changes nothing for the system store, which holds self-signed roots;
+ *    the chain the server sends never makes anything trusted, because the
+ *    flag only applies to certificates found in the store.
+ *  - Validation time is always set explicitly (now, or params->at) so that
+ *    OpenSSL and our own checks judge at the same instant.
+ *  - max_depth is the number of intermediates allowed, anchor and leaf not
+ *    counted; OpenSSL's X509_VERIFY_PARAM_set_depth has the same meaning
+ *    (checked: depth 1 accepts root->I1->leaf and refuses root->I1->I2->leaf),
+ *    but counts self-issued intermediates, which RFC 5280 section 6.1.4 (l)
+ *    does not.  So OpenSSL gets max_depth plus the self-issued certificates
+ *    sent, and the exact count is ours (tc_judge_max_depth).
+ *  - With CRLs, every certificate of the path must be covered
+ *    (CRL_CHECK_ALL): a certificate whose CRL is missing is reported as
+ *    "revocation could not be checked" rather than passed silently.
+ */
+#include <stdlib.h>
 #include <string.h>
-#include "internal.h"
-void tc_verify_params_init(tc_verify_params *p) { memset(p, 0, sizeof(*p)); p->max_depth = -1; p->min_days = 30; }
-tc_status tc_verify(tc_report *report, const tc_trust *trust, STACK_OF(X509) *chain, const tc_verify_params *params, tc_error *err)
-{ return tc_error_set(err, TC_E_INTERNAL, "not implemented yet"); }
-void tc_cert_vars_fill(tc_cert_vars *cv, X509 *x, int depth, int64_t now, tc_render_vars *vars) { (void)cv; }
+#include <time.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/x509v3.h>
+#include "classify.h"
+
+void tc_verify_params_init(tc_verify_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->purpose = TC_PURPOSE_SERVER;
+    p->max_depth = -1;
+    p->min_days = 30;
+    p->min_remaining = 0;
+}
+
+/* OpenSSL's purpose for ours, and the EKU that purpose implies. */
+static const struct { int x509_purpose; int eku_nid; } OSSL_PURPOSE[] = {
+    [TC_PURPOSE_SERVER] = { X509_PURPOSE_SSL_SERVER, NID_server_auth },
+    [TC_PURPOSE_CLIENT] = { X509_PURPOSE_SSL_CLIENT, NID_client_auth },
+};
+
+/* What the verify callback collects. */
+typedef struct vstate {
+    tc_verr *errs;
+    size_t n, cap;
+    int nomem;
+} vstate;
+
+static int vstate_push(vstate *st, int code, int depth, X509 *x)
+{
+    for (size_t i = 0; i < st->n; i++)
+        if (st->errs[i].code == code && st->errs[i].depth == depth)
+            return 1;
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 8;
+        tc_verr *e = realloc(st->errs, cap * sizeof(*e));
+        if (e == NULL)
+            return 0;
+        st->errs = e;
+        st->cap = cap;
+    }
+    if (x != NULL && !X509_up_ref(x))
+        x = NULL;
+    st->errs[st->n++] = (tc_verr){ code, depth, x };
+    return 1;
+}
+
+static void vstate_clear(vstate *st)
+{
+    for (size_t i = 0; i < st->n; i++)
+        X509_free(st->errs[i].cert);
+    free(st->errs);
+    memset(st, 0, sizeof(*st));
+}
+
+/* Records the error and says "go on", so that every problem is found. */
+static int record_error(int ok, X509_STORE_CTX *ctx)
+{
+    vstate *st = X509_STORE_CTX_get_app_data(ctx);
+    if (ok)
+        return 1;
+    if (st == NULL)
+        return ok;   /* a nested context (CRL issuer path): OpenSSL's verdict stands */
+    if (!vstate_push(st, X509_STORE_CTX_get_error(ctx), X509_STORE_CTX_get_error_depth(ctx),
+                     X509_STORE_CTX_get_current_cert(ctx))) {
+        st->nomem = 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* The matcher's reason as a fragment after "is not valid for HOST: ". */
+static void reason_fragment(char *dst, size_t n, const char *src)
+{
+    snprintf(dst, n, "%s", src);
+    size_t len = strlen(dst);
+    while (len > 0 && (dst[len - 1] == '.' || dst[len - 1] == ' '))
+        dst[--len] = '\0';
+    /* "The ..." -> "the ...", but leave "CN", "IPv6", "SAN" alone. */
+    if (dst[0] >= 'A' && dst[0] <= 'Z' && dst[1] >= 'a' && dst[1] <= 'z')
+        dst[0] = (char)(dst[0] - 'A' + 'a');
+}
+
+static tc_status check_times(const tc_judge *j, tc_error *err)
+{
+    /* OpenSSL checks every certificate's dates already; this keeps the
+     * rule whole whatever path OpenSSL took (merged by (kind, depth)). */
+    for (int i = 0; i < sk_X509_num(j->path); i++) {
+        X509 *x = sk_X509_value(j->path, i);
+        int64_t nb, na;
+        if (!tc_asn1_time_unix(X509_get0_notBefore(x), &nb)
+            || !tc_asn1_time_unix(X509_get0_notAfter(x), &na))
+            continue;   /* OpenSSL reports the bad encoding (13, 14) */
+        if (na <= j->now && tc_judge_add(j, TC_KIND_EXPIRED, i, x, NULL, 0, "", err) != TC_OK)
+            return TC_FAIL;
+        if (nb > j->now && tc_judge_add(j, TC_KIND_NOT_YET_VALID, i, x, NULL, 0, "", err) != TC_OK)
+            return TC_FAIL;
+    }
+    return TC_OK;
+}
+
+static tc_status check_weak(const tc_judge *j, tc_error *err)
+{
+    int n = sk_X509_num(j->path);
+    char detail[256];
+    for (int i = 0; i < n; i++) {
+        X509 *x = sk_X509_value(j->path, i);
+        /* A trust anchor's own signature is never checked by anyone: the
+         * anchor is trusted for its key, not its signature. */
+        int anchor_root = i == n - 1 && j->anchored && tc_cert_self_signed(x);
+        if (!anchor_root && tc_fact_weak_signature(x, detail, sizeof(detail))
+            && tc_judge_add(j, TC_KIND_WEAK_SIGNATURE, i, x, NULL, 0, detail, err) != TC_OK)
+            return TC_FAIL;
+        if (tc_fact_weak_key(x, detail, sizeof(detail))
+            && tc_judge_add(j, TC_KIND_WEAK_KEY, i, x, NULL, 0, detail, err) != TC_OK)
+            return TC_FAIL;
+        if (X509_get0_pubkey(x) == NULL
+            && tc_judge_add(j, TC_KIND_MALFORMED_CERTIFICATE, i, x, NULL, 0,
+                            "its public key cannot be decoded", err) != TC_OK)
+            return TC_FAIL;
+    }
+    return TC_OK;
+}
+
+/* Intermediates of the anchored path, self-issued ones not counted
+ * (RFC 5280 section 6.1.4 (l)); the leaf and the anchor never count. */
+static int count_intermediates(const tc_judge *j)
+{
+    int n = sk_X509_num(j->path), count = 0;
+    for (int i = 1; i < n - 1; i++) {
+        X509 *x = sk_X509_value(j->path, i);
+        if (X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) != 0)
+            count++;
+    }
+    return count;
+}
+
+static tc_status check_expiry_window(const tc_judge *j, tc_error *err)
+{
+    const tc_verify_params *p = j->params;
+    for (int i = 0; i < sk_X509_num(j->path); i++) {
+        X509 *x = sk_X509_value(j->path, i);
+        int64_t nb, na;
+        if (!tc_asn1_time_unix(X509_get0_notBefore(x), &nb)
+            || !tc_asn1_time_unix(X509_get0_notAfter(x), &na) || na <= j->now)
+            continue;   /* unreadable, or already expired: not a warning */
+        int64_t left = na - j->now, life = na - nb;
+        int by_days = p->min_days >= 0 && left < (int64_t)p->min_days * 86400;
+        int by_share = p->min_remaining > 0 && life > 0
+                       && (double)left < p->min_remaining * (double)life;
+        if (!by_days && !by_share)
+            continue;
+        char detail[200], share[120] = "";
+        if (by_share) {
+            long long pct10 = (long long)(p->min_remaining * 1000.0 + 0.5);
+            long long life_days = (long long)((life + 43200) / 86400);
+            if (pct10 % 10 == 0)
+                snprintf(share, sizeof(share), "less than %lld%% of its %lld-day lifetime left",
+                         pct10 / 10, life_days);
+            else
+                snprintf(share, sizeof(share), "less than %lld.%lld%% of its %lld-day lifetime left",
+                         pct10 / 10, pct10 % 10, life_days);
+        }
+        if (by_days && by_share)
+            snprintf(detail, sizeof(detail), " (less than the %d days required, and %s)",
+                     p->min_days, share);
+        else if (by_days)
+            snprintf(detail, sizeof(detail), " (less than the %d days required)", p->min_days);
+        else
+            snprintf(detail, sizeof(detail), " (%s)", share);
+        if (tc_judge_add(j, TC_KIND_EXPIRES_SOON, i, x, NULL, 0, detail, err) != TC_OK)
+            return TC_FAIL;
+    }
+    return TC_OK;
+}
+
+static tc_status check_hostname(const tc_judge *j, X509 *leaf, tc_error *err)
+{
+    const char *host = j->report->hostname;
+    if (host == NULL)
+        return TC_OK;
+    tc_host_match m;
+    memset(&m, 0, sizeof(m));
+    if (tc_hostname_check(leaf, host, strlen(host), &m, err) != TC_OK)
+        return TC_FAIL;
+    if (m.matched)
+        return TC_OK;
+    char detail[sizeof(m.reason)];
+    reason_fragment(detail, sizeof(detail), m.reason[0] ? m.reason
+                    : "none of its subjectAltName entries covers it");
+    return tc_judge_add(j, TC_KIND_HOSTNAME_MISMATCH, 0, leaf, NULL, 0, detail, err);
+}
+
+/* 1 when OpenSSL's purpose check applies: the caller asked for nothing
+ * beyond the purpose, or the EKUs required include the purpose's own. */
+static int use_openssl_purpose(const tc_verify_params *p)
+{
+    if (p->n_required_ekus == 0)
+        return 1;
+    ASN1_OBJECT *own = OBJ_nid2obj(OSSL_PURPOSE[p->purpose].eku_nid);
+    for (size_t i = 0; i < p->n_required_ekus; i++) {
+        ASN1_OBJECT *o = OBJ_txt2obj(p->required_ekus[i], 0);
+        int same = o != NULL && OBJ_cmp(o, own) == 0;
+        ASN1_OBJECT_free(o);
+        if (same)
+            return 1;
+    }
+    return 0;
+}
+
+tc_status tc_verify(tc_report *report, const tc_trust *trust, STACK_OF(X509) *chain,
+                    const tc_verify_params *params, tc_error *err)
+{
+    tc_status rv = TC_FAIL;
+    tc_verify_params defaults;
+    X509_STORE_CTX *ctx = NULL;
+    STACK_OF(X509) *given = NULL, *untrusted = NULL;
+    vstate st = { 0 };
+    char host[256];
+    int purpose_ok;
+
+    if (params == NULL) {
+        tc_verify_params_init(&defaults);
+        params = &defaults;
+    }
+    if (report == NULL)
+        return tc_error_set(err, TC_E_INVALID, "no report was given to fill");
+    if (chain == NULL || sk_X509_num(chain) == 0)
+        return tc_error_set(err, TC_E_INVALID,
+                            "the chain is empty: pass at least the %s's certificate",
+                            params->purpose == TC_PURPOSE_CLIENT ? "client" : "server");
+    for (int i = 0; i < sk_X509_num(chain); i++)
+        if (sk_X509_value(chain, i) == NULL)
+            return tc_error_set(err, TC_E_INVALID,
+                                "certificate %d of the chain is missing (NULL)", i + 1);
+    if (trust == NULL || tc_trust_store(trust) == NULL)
+        return tc_error_set(err, TC_E_INVALID, "no trust store was given to verify against");
+    if ((int)params->purpose < 0
+        || (size_t)params->purpose >= sizeof(OSSL_PURPOSE) / sizeof(OSSL_PURPOSE[0]))
+        return tc_error_set(err, TC_E_INVALID, "unknown purpose %d: use server or client",
+                            (int)params->purpose);
+    for (size_t i = 0; i < params->n_required_ekus; i++) {
+        const char *name = params->required_ekus ? params->required_ekus[i] : NULL;
+        ASN1_OBJECT *o = name ? OBJ_txt2obj(name, 0) : NULL;
+        ASN1_OBJECT_free(o);
+        if (o == NULL)
+            return tc_error_set(err, TC_E_INVALID,
+                                "'%s' is not an extended key usage name or OID (for example serverAuth, clientAuth or 1.3.6.1.5.5.7.3.1)",
+                                name ? name : "(null)");
+    }
+    if (params->hostname != NULL) {
+        int is_ip = 0;
+        unsigned char ip[16];
+        size_t ip_len = 0;
+        if (tc_hostname_normalize(params->hostname, strlen(params->hostname), host,
+                                  sizeof(host), &is_ip, ip, &ip_len, err) != TC_OK)
+            return TC_FAIL;
+    }
+    int64_t now = params->has_at ? params->at : (int64_t)time(NULL);
+
+    ERR_set_mark();
+    /* The report owns its copies; chain may be report->chain itself. */
+    given = X509_chain_up_ref(chain);
+    if (given == NULL)
+        goto nomem;
+    sk_X509_pop_free(report->chain, X509_free);
+    report->chain = given;
+    sk_X509_pop_free(report->path, X509_free);
+    report->path = NULL;
+    sk_X509_pop_free(report->verified, X509_free);
+    report->verified = NULL;
+    free(report->hostname);
+    report->hostname = NULL;
+    if (params->hostname != NULL && (report->hostname = strdup(host)) == NULL)
+        goto nomem;
+
+    X509 *leaf = sk_X509_value(given, 0);
+    int self_issued_sent = 0;
+    if ((untrusted = sk_X509_new_null()) == NULL)
+        goto nomem;
+    for (int i = 1; i < sk_X509_num(given); i++) {
+        X509 *x = sk_X509_value(given, i);
+        if (!sk_X509_push(untrusted, x))
+            goto nomem;
+        if (X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0)
+            self_issued_sent++;
+    }
+
+    if ((ctx = X509_STORE_CTX_new()) == NULL)
+        goto nomem;
+    if (!X509_STORE_CTX_init(ctx, tc_trust_store(trust), leaf, untrusted)) {
+        tc_error_set(err, TC_E_INTERNAL, "OpenSSL could not set up chain verification");
+        goto done;
+    }
+    X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
+    unsigned long flags = X509_V_FLAG_X509_STRICT | X509_V_FLAG_PARTIAL_CHAIN;
+    if (params->crls != NULL)
+        flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+    if (!X509_VERIFY_PARAM_set_flags(vp, flags)) {
+        tc_error_set(err, TC_E_INTERNAL, "OpenSSL refused the verification flags");
+        goto done;
+    }
+    X509_VERIFY_PARAM_set_time(vp, (time_t)now);
+    if (params->max_depth >= 0)
+        X509_VERIFY_PARAM_set_depth(vp, params->max_depth + self_issued_sent);
+    purpose_ok = use_openssl_purpose(params);
+    if (purpose_ok
+        && !X509_STORE_CTX_set_purpose(ctx, OSSL_PURPOSE[params->purpose].x509_purpose)) {
+        tc_error_set(err, TC_E_INTERNAL, "OpenSSL refused the verification purpose");
+        goto done;
+    }
+    if (params->crls != NULL)
+        X509_STORE_CTX_set0_crls(ctx, params->crls);
+    X509_STORE_CTX_set_verify_cb(ctx, record_error);
+    if (!X509_STORE_CTX_set_app_data(ctx, &st))
+        goto nomem;
+
+    int ok = X509_verify_cert(ctx);
+    if (st.nomem)
+        goto nomem;
+    if (ok < 0) {
+        /* Stopped without asking the callback (allocation failure, a store
+         * that cannot be searched): record why. */
+        int code = X509_STORE_CTX_get_error(ctx);
+        if (code == X509_V_ERR_OUT_OF_MEM)
+            goto nomem;
+        if (code == X509_V_OK)
+            code = X509_V_ERR_UNSPECIFIED;
+        if (!vstate_push(&st, code, X509_STORE_CTX_get_error_depth(ctx),
+                         X509_STORE_CTX_get_current_cert(ctx)))
+            goto nomem;
+    }
+
+    /* The path as far as OpenSSL got; when it built nothing, the chain as
+     * given, so that problem depths always index report->path. */
+    int anchored = 0;
+    report->path = X509_STORE_CTX_get1_chain(ctx);
+    if (report->path != NULL && sk_X509_num(report->path) > 0) {
+        anchored = X509_STORE_CTX_get_num_untrusted(ctx) < sk_X509_num(report->path);
+    } else {
+        sk_X509_pop_free(report->path, X509_free);
+        if ((report->path = X509_chain_up_ref(given)) == NULL)
+            goto nomem;
+    }
+
+    tc_judge j = { report, trust, report->path, given, ctx, params, now, anchored };
+    if (tc_classify_openssl(&j, st.errs, st.n, err) != TC_OK)
+        goto done;
+
+    int blocked = 0;
+    for (size_t i = 0; i < st.n; i++)
+        blocked |= tc_classify_blocks_trust(st.errs[i].code);
+    if (anchored && params->max_depth >= 0) {
+        int have = count_intermediates(&j);
+        if (have > params->max_depth) {
+            blocked = 1;
+            if (tc_judge_max_depth(&j, 0, have, err) != TC_OK)
+                goto done;
+        }
+    }
+
+    char detail[1024];
+    X509 *pleaf = sk_X509_value(report->path, 0);
+    tc_fact_leaf_purpose(&j, pleaf, detail, sizeof(detail));
+    if (detail[0]
+        && tc_judge_add(&j, TC_KIND_INVALID_PURPOSE, 0, pleaf, NULL, 0, detail, err) != TC_OK)
+        goto done;
+    if (check_times(&j, err) != TC_OK || check_weak(&j, err) != TC_OK
+        || check_hostname(&j, pleaf, err) != TC_OK || check_expiry_window(&j, err) != TC_OK)
+        goto done;
+
+    if (anchored && !blocked && (report->verified = X509_chain_up_ref(report->path)) == NULL)
+        goto nomem;
+    if (tc_policy_check(report, report->path, params, err) != TC_OK)
+        goto done;
+    tc_report_sort(report);
+    rv = TC_OK;
+    goto done;
+
+nomem:
+    tc_error_set(err, TC_E_NOMEM, "out of memory verifying the chain");
+done:
+    vstate_clear(&st);
+    X509_STORE_CTX_free(ctx);
+    sk_X509_free(untrusted);
+    ERR_pop_to_mark();
+    return rv;
+}

@@ -1,0 +1,77 @@
+/*
+ * classify.h - private interface between verify.c (runs OpenSSL's chain
+ * validation and the checks it leaves to callers) and classify.c (turns
+ * OpenSSL verify codes into problem kinds, and words every problem).
+ */
+#ifndef TC_CLASSIFY_H
+#define TC_CLASSIFY_H
+#include "internal.h"
+
+/* One error OpenSSL reported through the verify callback. */
+typedef struct tc_verr {
+    int code;       /* X509_V_ERR_* */
+    int depth;      /* X509_STORE_CTX_get_error_depth(): index into the path */
+    X509 *cert;     /* X509_STORE_CTX_get_current_cert(), up-referenced; may be NULL */
+} tc_verr;
+
+/* What classifying and wording a problem needs; every pointer borrowed. */
+typedef struct tc_judge {
+    tc_report *report;
+    const tc_trust *trust;
+    STACK_OF(X509) *path;          /* == report->path, leaf first */
+    STACK_OF(X509) *given;         /* the chain as the caller gave it, leaf first */
+    X509_STORE_CTX *ctx;           /* the (finished) verification: store lookups */
+    const tc_verify_params *params;
+    int64_t now;                   /* validation time */
+    int anchored;                  /* the path ends in a trust anchor */
+} tc_judge;
+
+/* 1 when OpenSSL reporting `code` means the path is not trusted (no anchor
+ * reached, anchor rejected, chain cut short), so report->verified stays NULL. */
+int tc_classify_blocks_trust(int code);
+
+/* Turns OpenSSL's errors into problems: each code through the table in
+ * classify.c; the "no trusted path" codes (2, 18, 19, 20, 21, 27) through
+ * the shape of the path into self_signed / untrusted_root /
+ * incomplete_chain (or invalid_ca when the issuer was sent but may not
+ * sign certificates).  TC_FAIL only on allocation failure. */
+TC_MUST_USE tc_status tc_classify_openssl(const tc_judge *j, const tc_verr *errs,
+                                          size_t n, tc_error *err);
+
+/* Adds one problem, filling every template variable.  x NULL means
+ * path[depth].  depth -1 is "not about one certificate of the path"; x may
+ * still name the certificate meant, and cert_text (when not NULL) replaces
+ * the {cert} description.  code is the OpenSSL verify code or 0. */
+TC_MUST_USE tc_status tc_judge_add(const tc_judge *j, tc_kind kind, int depth,
+                                   X509 *x, const char *cert_text, int code,
+                                   const char *detail, tc_error *err);
+
+/* Why the leaf may not serve the purpose (a CA certificate as the leaf, EKU
+ * without the purpose's usage or without a required one, keyUsage that
+ * rules out TLS), as a detail fragment; "" when nothing is wrong. */
+void tc_fact_leaf_purpose(const tc_judge *j, X509 *leaf, char *out, size_t outlen);
+
+/* Weak signature hash (MD5, SHA-1, ...) on x: 1 and "SHA-1
+ * (sha1WithRSAEncryption)" in out; 0 when the hash is fine. */
+int tc_fact_weak_signature(X509 *x, char *out, size_t outlen);
+/* Key below the minimum (RSA/DSA < 2048 bits, EC < 256): 1 and "1024-bit
+ * RSA" in out; 0 when the key is fine (or unreadable). */
+int tc_fact_weak_key(X509 *x, char *out, size_t outlen);
+
+/* path_length_exceeded for the caller's max_depth (depth -1): `have` the
+ * intermediates counted, 0 when unknown (OpenSSL cut the chain, code 22). */
+TC_MUST_USE tc_status tc_judge_max_depth(const tc_judge *j, int code, int have,
+                                         tc_error *err);
+
+/* Self-signed: subject == issuer and its own key verifies its signature. */
+int tc_cert_self_signed(X509 *x);
+
+/* ASN1_TIME to Unix seconds; 0 when the time cannot be read. */
+int tc_asn1_time_unix(const ASN1_TIME *t, int64_t *out);
+
+/* tc_cert_vars_fill with the role of depth 0 made explicit ("the server
+ * certificate" or "the client certificate"). */
+void tc_cert_vars_fill_purpose(tc_cert_vars *cv, X509 *x, int depth, int64_t now,
+                               tc_purpose purpose, tc_render_vars *vars);
+
+#endif /* TC_CLASSIFY_H */
