@@ -21,6 +21,8 @@
  * Template variables (tc_render_vars): {cert} {subject} {issuer}
  * {not_before} {not_after} {days} {hostname} {detail} {target} {sni}
  * {trust}.  {detail} is a kind-specific fragment computed by the checker.
+ * {days} is a phrase with its unit ("1 day", "12 days", "less than a day"),
+ * as tc_cert_vars_fill() writes it, so templates say "{days} ago".
  */
 
 /* ---- could not reach a TLS server at all -------------------------- */
@@ -136,13 +138,13 @@ TC_KIND(REVOKED, "revoked", TC_SEV_ERROR, "CertificateRevoked",
     "openssl s_client -connect {target} {sni} -status </dev/null")
 TC_KIND(EXPIRED, "expired", TC_SEV_ERROR, "CertificateExpired",
     "Renewal failed or was never automated, or the renewed certificate was not deployed to every server.",
-    "{cert} expired on {not_after}, {days} days ago: clients reject it.",
+    "{cert} expired on {not_after}, {days} ago: clients reject it.",
     "Renew the certificate and install the new one on every server that serves it; automate renewal (certbot, ACME, or your provider's managed certificates) and alert when fewer than 30 days remain.",
     "openssl x509 -noout -dates -in leaf.pem",
     "openssl s_client -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -dates")
 TC_KIND(NOT_YET_VALID, "not_yet_valid", TC_SEV_ERROR, "CertificateNotYetValid",
     "A wrong clock on the issuing machine or on the client, or a certificate issued with a future start date.",
-    "{cert} is not valid until {not_before}, {days} days from now: clients reject it until then.",
+    "{cert} is not valid until {not_before}, {days} from now: clients reject it until then.",
     "Check the clock of the machine that issued it and of this one (timedatectl); if it was issued with a future start date by mistake, re-issue it starting now.",
     "openssl x509 -noout -dates -in leaf.pem",
     "openssl s_client -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -dates")
@@ -180,7 +182,7 @@ TC_KIND(CHAIN_INVALID, "chain_invalid", TC_SEV_ERROR, "ChainInvalid",
 /* ---- warnings: works today, needs attention ---------------------- */
 TC_KIND(EXPIRES_SOON, "expires_soon", TC_SEV_WARNING, "CertificateExpiresSoon",
     "Renewal is not automated, or automated renewal has been failing silently.",
-    "{cert} expires on {not_after}, in {days} days{detail}.",
+    "{cert} expires on {not_after}, in {days}{detail}.",
     "Renew it now and install the new certificate; then automate renewal so this warning becomes rare.",
     "openssl x509 -noout -enddate -in leaf.pem",
     "openssl s_client -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -enddate")
