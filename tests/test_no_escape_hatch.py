@@ -16,7 +16,10 @@ import pytlscheck
 from pki import days, pem_of
 
 PKG = Path(pytlscheck.__file__).resolve().parent
-ROOT = PKG.parent
+ROOT = Path(__file__).resolve().parent.parent   # the source tree
+# Child interpreters import the very package under test (installed or in
+# place), never a source tree without its built extension.
+CHILD_PATH = str(PKG.parent)
 
 FORBIDDEN = re.compile(
     r"^(verify|verify_mode|cert_reqs|check_hostname|ssl_verify|no_verify|noverify|"
@@ -90,7 +93,7 @@ ENV_READ = re.compile(r"""(?:os\.environ\.get|os\.getenv|environ\.get|getenv|os\
 
 
 def _sources():
-    files = list(PKG.rglob("*.py"))
+    files = list(PKG.rglob("*.py")) + list((ROOT / "pytlscheck").rglob("*.py"))
     csrc = ROOT / "csrc"
     if csrc.exists():
         files += [p for p in csrc.rglob("*.[ch]") if "tests" not in p.parts]
@@ -112,7 +115,7 @@ def test_no_environment_switch_weakens_checks():
         assert not re.search(r"os\.environ\.get\(\s*[a-z_]+\s*[,)]|getenv\(\s*[a-z_]+\s*\)", text), path
 
 
-def test_switch_like_environment_does_not_make_a_failing_chain_pass(inter, root):
+def test_switch_like_environment_does_not_make_a_failing_chain_pass(inter, root, tmp_path):
     """Belt and braces: run with every plausible switch set."""
     leaf = inter.leaf("api.example.com", not_before=days(-30), not_after=days(-1))
     code = (
@@ -121,18 +124,19 @@ def test_switch_like_environment_does_not_make_a_failing_chain_pass(inter, root)
         "print(r.ok, ','.join(p.kind for p in r.problems))\n")
     env = dict(os.environ, PYTHONHTTPSVERIFY="0", PYTLSCHECK_INSECURE="1", PYTLSCHECK_VERIFY="0",
                PYTLSCHECK_NO_VERIFY="1", SSL_NO_VERIFY="1", CURL_CA_BUNDLE="",
-               REQUESTS_CA_BUNDLE="", PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+               REQUESTS_CA_BUNDLE="", PYTHONPATH=CHILD_PATH)
     out = subprocess.run([sys.executable, "-c", code, pem_of(leaf, inter), root.pem], env=env,
-                         capture_output=True, text=True, timeout=120, cwd=str(ROOT))
+                         capture_output=True, text=True, timeout=120, cwd=str(tmp_path))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False expired"
 
 
-def test_cli_has_no_escape_hatch_flag():
+def test_cli_has_no_escape_hatch_flag(tmp_path):
     if importlib.util.find_spec("pytlscheck.cli") is None:
         pytest.skip("no CLI in this build")
     out = subprocess.run([sys.executable, "-m", "pytlscheck", "--help"], capture_output=True,
-                         text=True, timeout=120, cwd=str(ROOT))
+                         text=True, timeout=120, cwd=str(tmp_path),
+                         env=dict(os.environ, PYTHONPATH=CHILD_PATH))
     text = out.stdout + out.stderr
     assert out.returncode == 0, text
     assert not re.search(r"--(insecure|no-verify|no-check|skip-verify|unsafe|ignore)|\s-k[\s,]",
