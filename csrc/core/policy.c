@@ -35,7 +35,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
-#include "internal.h"
+#include "classify.h"   /* tc_cert_vars_fill_purpose: "the client certificate" wording */
 
 /* Where a certificate sits in the path. */
 enum {
@@ -118,14 +118,21 @@ static tc_status notes_flush(pol *p, int depth, const char *what)
         memset(&vars, 0, sizeof(vars));
         memset(&cv, 0, sizeof(cv));
         if (depth >= 0)
-            tc_cert_vars_fill(&cv, sk_X509_value(p->path, depth), depth,
-                              p->now, &vars);
+            tc_cert_vars_fill_purpose(&cv, sk_X509_value(p->path, depth), depth,
+                                      p->now, p->params->purpose, &vars);
         else
             vars.cert = what;
         vars.detail = p->notes[i].text;
         vars.hostname = p->params->hostname;
+        size_t before = p->report->n_problems;
         rv = tc_report_add(p->report, p->notes[i].kind, depth, 0, NULL,
                            &vars, p->err);
+        /* Templates open with {cert} ("the server certificate ..."). */
+        if (rv == TC_OK && p->report->n_problems > before) {
+            char *m = p->report->problems[before].message;
+            if (m != NULL && m[0] >= 'a' && m[0] <= 'z')
+                m[0] = (char)(m[0] - 'a' + 'A');
+        }
     }
     p->n_notes = 0;
     return rv;
@@ -198,15 +205,23 @@ static int span_ieq(const unsigned char *a, size_t alen,
 
 typedef void (*rule_fn)(pol *p, X509 *x, int depth, int role);
 
-/* RFC 5280 4.1.2.1: extensions exist only in version 3 (CA/B BR 7.1.1:
- * every certificate is v3). */
+/* RFC 5280 4.1.2.1: extensions exist only in version 3.  CA/B BR 7.1.1:
+ * the certificates of a TLS server's chain are version 3 (a version 1
+ * anchor, which can carry nothing, is let through). */
 static void rule_version(pol *p, X509 *x, int depth, int role)
 {
     long v = X509_get_version(x);
-    if (v != X509_VERSION_3 && X509_get_ext_count(x) > 0)
+    if (v == X509_VERSION_3)
+        return;
+    if (X509_get_ext_count(x) > 0)
         note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
                  "it is an X.509 version %ld certificate but carries extensions, "
                  "which only version 3 allows (RFC 5280 section 4.1.2.1)", v + 1);
+    else if (role != ROLE_ANCHOR && p->params->purpose == TC_PURPOSE_SERVER)
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "it is an X.509 version %ld certificate; CA/B BR 7.1.1 requires "
+                 "version 3, the only one that can carry subjectAltName and "
+                 "basicConstraints", v + 1);
 }
 
 /* RFC 5280 4.1.2.2: a positive integer of at most 20 octets.  Not
@@ -1049,7 +1064,7 @@ static void check_wildcards_vs_exclusions(pol *p)
                 tc_cert_vars cv;
                 tc_render_vars vars;
                 memset(&vars, 0, sizeof(vars));
-                tc_cert_vars_fill(&cv, ca, d, p->now, &vars);
+                tc_cert_vars_fill_purpose(&cv, ca, d, p->now, p->params->purpose, &vars);
                 printable(ws, sizeof(ws), w, wlen);
                 printable(cs, sizeof(cs), c, clen);
                 snprintf(who, sizeof(who), "%s", vars.cert ? vars.cert : "a CA above it");
@@ -1069,6 +1084,40 @@ static void check_wildcards_vs_exclusions(pol *p)
                  "checked in reasonable time (%ld comparisons); refused as a "
                  "denial-of-service guard", MAX_NAME_CHECKS);
     GENERAL_NAMES_free(gens);
+}
+
+/* OpenSSL refuses to compare more than 2^20 (names x constraints) per
+ * certificate (NAME_CHECK_MAX in crypto/x509/v3_ncons.c) and reports it
+ * as an unspecified error; say what it is.  Names: subject attributes
+ * plus SAN entries; constraints: permitted plus excluded subtrees. */
+static void check_constraint_volume(pol *p, int depth)
+{
+    X509 *x = sk_X509_value(p->path, depth);
+    if (depth > 0 && (xflags(x) & EXFLAG_SI))
+        return;     /* RFC 5280 6.1.3 (b): self-issued CAs are not checked */
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    long names = X509_NAME_entry_count(X509_get_subject_name(x))
+                 + (gens ? sk_GENERAL_NAME_num(gens) : 0);
+    GENERAL_NAMES_free(gens);
+    for (int d = depth + 1; d < p->n && names > 0; d++) {
+        X509 *ca = sk_X509_value(p->path, d);
+        if (!has_ext(ca, NID_name_constraints))
+            continue;
+        NAME_CONSTRAINTS *nc = X509_get_ext_d2i(ca, NID_name_constraints, NULL, NULL);
+        if (nc == NULL)
+            continue;
+        long cons = (long)sk_GENERAL_SUBTREE_num(nc->permittedSubtrees)
+                    + sk_GENERAL_SUBTREE_num(nc->excludedSubtrees);
+        NAME_CONSTRAINTS_free(nc);
+        if (cons > MAX_NAME_CHECKS / names) {
+            note_add(p, TC_KIND_NAME_CONSTRAINTS_VIOLATION,
+                     "it has %ld names and a CA above it %ld name constraints, "
+                     "more than the %ld comparisons a verifier will make; refused "
+                     "as a denial-of-service guard, so its names cannot be shown "
+                     "to be allowed", names, cons, MAX_NAME_CHECKS);
+            return;
+        }
+    }
 }
 
 /* The caller's max_depth counts intermediates, and like RFC 5280 6.1.4(l)
@@ -1141,6 +1190,8 @@ tc_status tc_policy_check(tc_report *report, STACK_OF(X509) *path,
                 RULES[r].fn(&p, x, d, role);
         if (d == 0)
             check_wildcards_vs_exclusions(&p);
+        if (d < p.n - 1)
+            check_constraint_volume(&p, d);
         if (notes_flush(&p, d, NULL) != TC_OK)
             return TC_FAIL;
     }
