@@ -719,9 +719,9 @@ void tc_hs_verdict_timeout(const tc_hs *hs, double seconds, tc_verdict *v)
                  "it sent nothing in the %.1f s after the ClientHello", seconds);
     else
         snprintf(v->detail, sizeof(v->detail),
-                 "it sent %llu bytes and then nothing more for the rest of the %.1f s "
-                 "(last complete message: %s)",
-                 hs->bytes_in, seconds,
+                 "in %.1f s it sent only %llu bytes of its handshake (last complete "
+                 "message: %s): it stalled, or sends far too slowly",
+                 seconds, hs->bytes_in,
                  hs->last_msg_in >= 0 ? message_name(hs->last_msg_in) : "none");
 }
 
