@@ -852,9 +852,15 @@ enum {
     CLS_BLOCKS = 1 << 1,
     CLS_MAXDEPTH = 1 << 2,     /* the caller's max_depth cut the chain: depth -1 */
     CLS_ISSUER_SIDE = 1 << 3,  /* about the issuer of the certificate checked */
-    CLS_NOT_ANCHOR = 1 << 4,   /* revocation could not be checked: moot for the
-                                * trust anchor, which RFC 5280 section 6.1 does
-                                * not check (OpenSSL's CRL_CHECK_ALL asks anyway) */
+    /* Moot for the trust anchor, which is trusted input to path validation
+     * (RFC 5280 section 6.1.1 (d)), not a certificate of the path: whether
+     * it is revoked (OpenSSL's CRL_CHECK_ALL asks anyway), and whether it
+     * has a keyUsage extension (RFC 5280 section 6.3.3 (f) checks keyUsage
+     * only "if present"; roots without one are in the system store). */
+    CLS_NOT_ANCHOR = 1 << 4,
+    /* OpenSSL calls a certificate expired at its notAfter second; RFC 5280
+     * section 4.1.2.5 says the validity period includes notAfter. */
+    CLS_INCLUSIVE_END = 1 << 5,
 };
 
 typedef struct cls_row {
@@ -889,7 +895,7 @@ static const cls_row ROWS[] = {
     ROW(X509_V_ERR_CRL_SIGNATURE_FAILURE, CHAIN_INVALID, CLS_NOT_ANCHOR, F_NONE,
         NOCRL "the signature on the CRL from {issuer} does not verify"),
     ROW(X509_V_ERR_CERT_NOT_YET_VALID, NOT_YET_VALID, 0, F_NONE, ""),
-    ROW(X509_V_ERR_CERT_HAS_EXPIRED, EXPIRED, 0, F_NONE, ""),
+    ROW(X509_V_ERR_CERT_HAS_EXPIRED, EXPIRED, CLS_INCLUSIVE_END, F_NONE, ""),
     ROW(X509_V_ERR_CRL_NOT_YET_VALID, CHAIN_INVALID, CLS_NOT_ANCHOR, F_NONE,
         NOCRL "the CRL from {issuer} is not valid yet (its lastUpdate is in the future)"),
     ROW(X509_V_ERR_CRL_HAS_EXPIRED, CHAIN_INVALID, CLS_NOT_ANCHOR, F_NONE,
@@ -1046,7 +1052,7 @@ static const cls_row ROWS[] = {
         "its authorityKeyIdentifier extension is marked critical, which RFC 5280 section 4.2.1.1 forbids"),
     ROW(X509_V_ERR_SUBJECT_KEY_IDENTIFIER_CRITICAL, MALFORMED_CERTIFICATE, 0, F_NONE,
         "its subjectKeyIdentifier extension is marked critical, which RFC 5280 section 4.2.1.2 forbids"),
-    ROW2(X509_V_ERR_CA_CERT_MISSING_KEY_USAGE, INVALID_CA, 0, F_NONE,
+    ROW2(X509_V_ERR_CA_CERT_MISSING_KEY_USAGE, INVALID_CA, CLS_NOT_ANCHOR, F_NONE,
          "it has no keyUsage extension, which RFC 5280 section 4.2.1.3 requires of a CA certificate, yet it signed {cert}",
          "it is a CA certificate without a keyUsage extension (RFC 5280 section 4.2.1.3)"),
     ROW(X509_V_ERR_EXTENSIONS_REQUIRE_VERSION_3, MALFORMED_CERTIFICATE, 0, F_NONE,
@@ -1124,6 +1130,10 @@ static tc_status add_row(const tc_judge *j, const cls_row *row, int code, int de
     char fact_text[1024], label[400], issuer[512];
     tb b;
     if ((row->flags & CLS_NOT_ANCHOR) && j->anchored && depth == n - 1)
+        return TC_OK;
+    int64_t end;
+    if ((row->flags & CLS_INCLUSIVE_END) && x != NULL
+        && tc_asn1_time_unix(X509_get0_notAfter(x), &end) && end >= j->now)
         return TC_OK;
     tb_init(&b, fact_text, sizeof(fact_text));
     if (FACTS[row->fact] != NULL && x != NULL)

@@ -130,7 +130,8 @@ static tc_status check_times(const tc_judge *j, tc_error *err)
         if (!tc_asn1_time_unix(X509_get0_notBefore(x), &nb)
             || !tc_asn1_time_unix(X509_get0_notAfter(x), &na))
             continue;   /* OpenSSL reports the bad encoding (13, 14) */
-        if (na <= j->now && tc_judge_add(j, TC_KIND_EXPIRED, i, x, NULL, 0, "", err) != TC_OK)
+        /* RFC 5280 section 4.1.2.5: notBefore through notAfter, inclusive. */
+        if (na < j->now && tc_judge_add(j, TC_KIND_EXPIRED, i, x, NULL, 0, "", err) != TC_OK)
             return TC_FAIL;
         if (nb > j->now && tc_judge_add(j, TC_KIND_NOT_YET_VALID, i, x, NULL, 0, "", err) != TC_OK)
             return TC_FAIL;
@@ -181,7 +182,7 @@ static tc_status check_expiry_window(const tc_judge *j, tc_error *err)
         X509 *x = sk_X509_value(j->path, i);
         int64_t nb, na;
         if (!tc_asn1_time_unix(X509_get0_notBefore(x), &nb)
-            || !tc_asn1_time_unix(X509_get0_notAfter(x), &na) || na <= j->now)
+            || !tc_asn1_time_unix(X509_get0_notAfter(x), &na) || na < j->now)
             continue;   /* unreadable, or already expired: not a warning */
         int64_t left = na - j->now, life = na - nb;
         int by_days = p->min_days >= 0 && left < (int64_t)p->min_days * 86400;
@@ -247,16 +248,147 @@ static int use_openssl_purpose(const tc_verify_params *p)
     return 0;
 }
 
+/* One run of OpenSSL's path building and validation. */
+typedef struct attempt {
+    X509_STORE_CTX *ctx;
+    vstate st;
+    STACK_OF(X509) *path;      /* X509_STORE_CTX_get1_chain(), may be NULL */
+    int anchored;
+} attempt;
+
+static void attempt_clear(attempt *a)
+{
+    vstate_clear(&a->st);
+    X509_STORE_CTX_free(a->ctx);
+    sk_X509_pop_free(a->path, X509_free);
+    memset(a, 0, sizeof(*a));
+}
+
+/* TC_FAIL only when OpenSSL could not be set up or memory ran out. */
+static tc_status attempt_run(attempt *a, const tc_trust *trust, X509 *leaf,
+                             STACK_OF(X509) *untrusted, const tc_verify_params *params,
+                             int64_t now, int depth, tc_error *err)
+{
+    memset(a, 0, sizeof(*a));
+    if ((a->ctx = X509_STORE_CTX_new()) == NULL)
+        return tc_error_set(err, TC_E_NOMEM, "out of memory verifying the chain");
+    if (!X509_STORE_CTX_init(a->ctx, tc_trust_store(trust), leaf, untrusted))
+        return tc_error_set(err, TC_E_INTERNAL, "OpenSSL could not set up chain verification");
+    X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(a->ctx);
+    unsigned long flags = X509_V_FLAG_X509_STRICT | X509_V_FLAG_PARTIAL_CHAIN;
+    if (params->crls != NULL)
+        flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+    if (!X509_VERIFY_PARAM_set_flags(vp, flags))
+        return tc_error_set(err, TC_E_INTERNAL, "OpenSSL refused the verification flags");
+    X509_VERIFY_PARAM_set_time(vp, (time_t)now);
+    if (depth >= 0)
+        X509_VERIFY_PARAM_set_depth(vp, depth);
+    if (use_openssl_purpose(params)
+        && !X509_STORE_CTX_set_purpose(a->ctx, OSSL_PURPOSE[params->purpose].x509_purpose))
+        return tc_error_set(err, TC_E_INTERNAL, "OpenSSL refused the verification purpose");
+    if (params->crls != NULL)
+        X509_STORE_CTX_set0_crls(a->ctx, params->crls);
+    X509_STORE_CTX_set_verify_cb(a->ctx, record_error);
+    if (!X509_STORE_CTX_set_app_data(a->ctx, &a->st))
+        return tc_error_set(err, TC_E_NOMEM, "out of memory verifying the chain");
+
+    int ok = X509_verify_cert(a->ctx);
+    if (a->st.nomem)
+        return tc_error_set(err, TC_E_NOMEM, "out of memory verifying the chain");
+    if (ok < 0) {
+        /* Stopped without asking the callback (allocation failure, a store
+         * that cannot be searched): record why. */
+        int code = X509_STORE_CTX_get_error(a->ctx);
+        if (code == X509_V_ERR_OUT_OF_MEM)
+            return tc_error_set(err, TC_E_NOMEM, "out of memory verifying the chain");
+        if (code == X509_V_OK)
+            code = X509_V_ERR_UNSPECIFIED;
+        if (!vstate_push(&a->st, code, X509_STORE_CTX_get_error_depth(a->ctx),
+                         X509_STORE_CTX_get_current_cert(a->ctx)))
+            return tc_error_set(err, TC_E_NOMEM, "out of memory verifying the chain");
+    }
+    a->path = X509_STORE_CTX_get1_chain(a->ctx);
+    if (a->path != NULL && sk_X509_num(a->path) > 0)
+        a->anchored = X509_STORE_CTX_get_num_untrusted(a->ctx) < sk_X509_num(a->path);
+    return TC_OK;
+}
+
+/* Problems another path might avoid: no anchor, a broken link, or any
+ * error above the leaf. */
+static int attempt_doubtful(const attempt *a)
+{
+    if (!a->anchored)
+        return 1;
+    for (size_t i = 0; i < a->st.n; i++)
+        if (a->st.errs[i].depth > 0 || tc_classify_blocks_trust(a->st.errs[i].code))
+            return 1;
+    return 0;
+}
+
+/* OpenSSL 3.0 builds one path and never backtracks (RFC 4158 path
+ * building does).  When the path it built is doubtful, try again without
+ * each sent intermediate of that path in turn, nearest the leaf first, and
+ * keep the first alternative that is anchored and sound (e.g. the same
+ * intermediate cross-signed under a CA whose name constraints allow the
+ * leaf).  Bounded: at most MAX_ALTERNATIVES more runs, none for large
+ * chains, so a hostile chain cannot make us spin. */
+#define MAX_ALTERNATIVES 4
+#define MAX_SENT_FOR_ALTERNATIVES 16
+
+static tc_status try_alternatives(attempt *best, const tc_trust *trust, X509 *leaf,
+                                  STACK_OF(X509) *untrusted, const tc_verify_params *params,
+                                  int64_t now, int depth, tc_error *err)
+{
+    if (!attempt_doubtful(best) || best->path == NULL
+        || sk_X509_num(untrusted) > MAX_SENT_FOR_ALTERNATIVES)
+        return TC_OK;
+    int tries = 0, n = sk_X509_num(best->path);
+    STACK_OF(X509) *path = best->path;
+    for (int i = 1; i < n && tries < MAX_ALTERNATIVES; i++) {
+        X509 *drop = sk_X509_value(path, i);
+        STACK_OF(X509) *fewer = sk_X509_new_null();
+        int dropped = 0;
+        if (fewer == NULL)
+            return tc_error_set(err, TC_E_NOMEM, "out of memory verifying the chain");
+        for (int k = 0; k < sk_X509_num(untrusted); k++) {
+            X509 *x = sk_X509_value(untrusted, k);
+            if (X509_cmp(x, drop) == 0)
+                dropped = 1;
+            else if (!sk_X509_push(fewer, x)) {
+                sk_X509_free(fewer);
+                return tc_error_set(err, TC_E_NOMEM, "out of memory verifying the chain");
+            }
+        }
+        if (!dropped) {        /* came from the store: nothing to take away */
+            sk_X509_free(fewer);
+            continue;
+        }
+        attempt alt;
+        tries++;
+        tc_status st = attempt_run(&alt, trust, leaf, fewer, params, now, depth, err);
+        sk_X509_free(fewer);
+        if (st != TC_OK) {
+            attempt_clear(&alt);
+            return TC_FAIL;
+        }
+        if (alt.path != NULL && !attempt_doubtful(&alt)) {
+            attempt_clear(best);
+            *best = alt;
+            return TC_OK;
+        }
+        attempt_clear(&alt);
+    }
+    return TC_OK;
+}
+
 tc_status tc_verify(tc_report *report, const tc_trust *trust, STACK_OF(X509) *chain,
                     const tc_verify_params *params, tc_error *err)
 {
     tc_status rv = TC_FAIL;
     tc_verify_params defaults;
-    X509_STORE_CTX *ctx = NULL;
     STACK_OF(X509) *given = NULL, *untrusted = NULL;
-    vstate st = { 0 };
+    attempt run = { 0 };
     char host[256];
-    int purpose_ok;
 
     if (params == NULL) {
         tc_verify_params_init(&defaults);
@@ -325,70 +457,28 @@ tc_status tc_verify(tc_report *report, const tc_trust *trust, STACK_OF(X509) *ch
             self_issued_sent++;
     }
 
-    if ((ctx = X509_STORE_CTX_new()) == NULL)
-        goto nomem;
-    if (!X509_STORE_CTX_init(ctx, tc_trust_store(trust), leaf, untrusted)) {
-        tc_error_set(err, TC_E_INTERNAL, "OpenSSL could not set up chain verification");
+    int depth = params->max_depth >= 0 ? params->max_depth + self_issued_sent : -1;
+    if (attempt_run(&run, trust, leaf, untrusted, params, now, depth, err) != TC_OK
+        || try_alternatives(&run, trust, leaf, untrusted, params, now, depth, err) != TC_OK)
         goto done;
-    }
-    X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
-    unsigned long flags = X509_V_FLAG_X509_STRICT | X509_V_FLAG_PARTIAL_CHAIN;
-    if (params->crls != NULL)
-        flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
-    if (!X509_VERIFY_PARAM_set_flags(vp, flags)) {
-        tc_error_set(err, TC_E_INTERNAL, "OpenSSL refused the verification flags");
-        goto done;
-    }
-    X509_VERIFY_PARAM_set_time(vp, (time_t)now);
-    if (params->max_depth >= 0)
-        X509_VERIFY_PARAM_set_depth(vp, params->max_depth + self_issued_sent);
-    purpose_ok = use_openssl_purpose(params);
-    if (purpose_ok
-        && !X509_STORE_CTX_set_purpose(ctx, OSSL_PURPOSE[params->purpose].x509_purpose)) {
-        tc_error_set(err, TC_E_INTERNAL, "OpenSSL refused the verification purpose");
-        goto done;
-    }
-    if (params->crls != NULL)
-        X509_STORE_CTX_set0_crls(ctx, params->crls);
-    X509_STORE_CTX_set_verify_cb(ctx, record_error);
-    if (!X509_STORE_CTX_set_app_data(ctx, &st))
-        goto nomem;
-
-    int ok = X509_verify_cert(ctx);
-    if (st.nomem)
-        goto nomem;
-    if (ok < 0) {
-        /* Stopped without asking the callback (allocation failure, a store
-         * that cannot be searched): record why. */
-        int code = X509_STORE_CTX_get_error(ctx);
-        if (code == X509_V_ERR_OUT_OF_MEM)
-            goto nomem;
-        if (code == X509_V_OK)
-            code = X509_V_ERR_UNSPECIFIED;
-        if (!vstate_push(&st, code, X509_STORE_CTX_get_error_depth(ctx),
-                         X509_STORE_CTX_get_current_cert(ctx)))
-            goto nomem;
-    }
 
     /* The path as far as OpenSSL got; when it built nothing, the chain as
      * given, so that problem depths always index report->path. */
-    int anchored = 0;
-    report->path = X509_STORE_CTX_get1_chain(ctx);
-    if (report->path != NULL && sk_X509_num(report->path) > 0) {
-        anchored = X509_STORE_CTX_get_num_untrusted(ctx) < sk_X509_num(report->path);
-    } else {
-        sk_X509_pop_free(report->path, X509_free);
-        if ((report->path = X509_chain_up_ref(given)) == NULL)
-            goto nomem;
+    int anchored = run.anchored;
+    if (run.path != NULL && sk_X509_num(run.path) > 0) {
+        report->path = run.path;
+        run.path = NULL;
+    } else if ((report->path = X509_chain_up_ref(given)) == NULL) {
+        goto nomem;
     }
 
-    tc_judge j = { report, trust, report->path, given, ctx, params, now, anchored };
-    if (tc_classify_openssl(&j, st.errs, st.n, err) != TC_OK)
+    tc_judge j = { report, trust, report->path, given, run.ctx, params, now, anchored };
+    if (tc_classify_openssl(&j, run.st.errs, run.st.n, err) != TC_OK)
         goto done;
 
     int blocked = 0;
-    for (size_t i = 0; i < st.n; i++)
-        blocked |= tc_classify_blocks_trust(st.errs[i].code);
+    for (size_t i = 0; i < run.st.n; i++)
+        blocked |= tc_classify_blocks_trust(run.st.errs[i].code);
     if (anchored && params->max_depth >= 0) {
         int have = count_intermediates(&j);
         if (have > params->max_depth) {
@@ -419,8 +509,7 @@ tc_status tc_verify(tc_report *report, const tc_trust *trust, STACK_OF(X509) *ch
 nomem:
     tc_error_set(err, TC_E_NOMEM, "out of memory verifying the chain");
 done:
-    vstate_clear(&st);
-    X509_STORE_CTX_free(ctx);
+    attempt_clear(&run);
     sk_X509_free(untrusted);
     ERR_pop_to_mark();
     return rv;

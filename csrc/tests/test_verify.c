@@ -232,6 +232,17 @@ static void test_expired(pki *k)
     tc_report_free(bad);
     tc_report_free(good);
 
+    /* RFC 5280 4.1.2.5: the validity period includes notAfter itself. */
+    tc_verify_params pe = params_at(T0 - 10 * DAY, "api.example.com");
+    tc_report *edge = run_leaf("at notAfter exactly", k, leaf.x, &pe);
+    CHECK(!has(edge, K(EXPIRED), ANY_DEPTH) && has(edge, K(EXPIRES_SOON), 0));
+    CHECK(msg_has(edge, K(EXPIRES_SOON), 0, "in less than a day"));
+    tc_report_free(edge);
+    pe.at += 1;
+    edge = run_leaf("one second after notAfter", k, leaf.x, &pe);
+    CHECK(has(edge, K(EXPIRED), 0) && msg_has(edge, K(EXPIRED), 0, "less than a day ago"));
+    tc_report_free(edge);
+
     /* One day: singular. */
     tc_verify_params p1 = params_at(T0 - 9 * DAY + 3600, "api.example.com");
     bad = run_leaf("expired 1 day ago", k, leaf.x, &p1);
@@ -438,6 +449,62 @@ static void test_cross_signed(pki *k)
     pki_free(&cross);
     pki_free(&newroot);
     pki_free(&oldroot);
+}
+
+static void test_alternative_paths(pki *k)
+{
+    /* Two certificates for the same intermediate "Int B" (same key): one
+     * under a CA whose name constraints exclude the leaf's name, one
+     * directly under the root.  OpenSSL takes the first it finds and does
+     * not backtrack; the verdict must not depend on the order sent. */
+    tc_verify_params p = params_at(T0, "api.example.com");
+    pki_spec s = pki_ca(T0 - 300 * DAY, "Constrained CA", &k->root);
+    s.name_constraints = "critical,excluded;DNS:api.example.com";
+    pki_cert constrained = pki_mint(&s);
+    s = pki_ca(T0 - 200 * DAY, "Int B", &constrained);
+    pki_cert b_under_nc = pki_mint(&s);
+    s = pki_ca(T0 - 200 * DAY, "Int B", &k->root);
+    s.reuse_key = b_under_nc.key;
+    pki_cert b_under_root = pki_mint(&s);
+    s = pki_leaf(T0, "api.example.com", &b_under_nc);
+    pki_cert leaf = pki_mint(&s);
+
+    STACK_OF(X509) *order1 = pki_stack(leaf.x, b_under_nc.x, constrained.x, b_under_root.x, NULL);
+    STACK_OF(X509) *order2 = pki_stack(leaf.x, b_under_root.x, b_under_nc.x, constrained.x, NULL);
+    tc_report *r1 = run("constrained path first", k->trust, order1, &p);
+    tc_report *r2 = run("good path first", k->trust, order2, &p);
+    CHECK(r1->n_problems == 0 && r1->verified && sk_X509_num(r1->verified) == 3);
+    CHECK(r2->n_problems == 0 && r2->verified && sk_X509_num(r2->verified) == 3);
+    tc_report_free(r1);
+    tc_report_free(r2);
+
+    /* Only the constrained path: the violation is reported. */
+    STACK_OF(X509) *only = pki_stack(leaf.x, b_under_nc.x, constrained.x, NULL);
+    r1 = run("only the constrained path", k->trust, only, &p);
+    CHECK(has(r1, K(NAME_CONSTRAINTS_VIOLATION), 0));
+    tc_report_free(r1);
+
+    /* A dead end first (Int B under an unknown root), then the good one. */
+    pki_spec so = pki_ca(T0 - 400 * DAY, "Unknown Root", NULL);
+    pki_cert unknown = pki_mint(&so);
+    s = pki_ca(T0 - 100 * DAY, "Int B", &unknown);
+    s.reuse_key = b_under_nc.key;
+    pki_cert b_dead = pki_mint(&s);
+    STACK_OF(X509) *dead_first = pki_stack(leaf.x, b_dead.x, b_under_root.x, NULL);
+    r1 = run("dead end first", k->trust, dead_first, &p);
+    CHECK(r1->n_problems == 0 && r1->verified != NULL);
+    tc_report_free(r1);
+
+    sk_X509_pop_free(order1, X509_free);
+    sk_X509_pop_free(order2, X509_free);
+    sk_X509_pop_free(only, X509_free);
+    sk_X509_pop_free(dead_first, X509_free);
+    pki_free(&b_dead);
+    pki_free(&unknown);
+    pki_free(&leaf);
+    pki_free(&b_under_root);
+    pki_free(&b_under_nc);
+    pki_free(&constrained);
 }
 
 static void test_intermediate_anchor(pki *k)
@@ -685,6 +752,28 @@ static void test_invalid_ca(pki *k)
     sk_X509_pop_free(chain, X509_free);
     pki_free(&l2);
     pki_free(&nosign);
+
+    /* No keyUsage on an intermediate: RFC 5280 4.2.1.3 requires it of a
+     * CA; on the trust anchor it is moot (6.3.3 (f): "if present"). */
+    s = pki_ca(T0 - 300 * DAY, "No KU Int", &k->root);
+    s.key_usage = "";
+    pki_cert noku = pki_mint(&s);
+    s = pki_leaf(T0, "api.example.com", &noku);
+    pki_cert l4 = pki_mint(&s);
+    chain = pki_stack(l4.x, noku.x, NULL);
+    bad = run("intermediate without keyUsage", k->trust, chain, &p);
+    CHECK(msg_has(bad, K(INVALID_CA), 1, "it has no keyUsage extension, which RFC 5280 section 4.2.1.3 requires of a CA certificate"));
+    tc_report_free(bad);
+    tc_trust *t_noku = trust_of(noku.x, NULL);
+    STACK_OF(X509) *l4_alone = pki_stack(l4.x, NULL);
+    good = run("anchor without keyUsage", t_noku, l4_alone, &p);
+    CHECK(good->n_problems == 0);
+    tc_report_free(good);
+    tc_trust_free(t_noku);
+    sk_X509_pop_free(l4_alone, X509_free);
+    sk_X509_pop_free(chain, X509_free);
+    pki_free(&l4);
+    pki_free(&noku);
 
     /* A CA whose basicConstraints is not critical (RFC 5280 4.2.1.9). */
     s = pki_ca(T0 - 300 * DAY, "Soft Int", &k->root);
@@ -1056,6 +1145,7 @@ int main(void)
     test_untrusted_root(&k);
     test_cross_signed(&k);
     test_intermediate_anchor(&k);
+    test_alternative_paths(&k);
     test_weak_signature(&k);
     test_weak_key(&k);
     test_revoked(&k);
