@@ -362,7 +362,7 @@ static int on_connected(tc_check *c, int64_t now)
     if (!probe) {
         char addr[64];
         c->answered = (int)c->cur;
-        c->report->timings.connect_ms = ms(now - c->t_attempt);
+        c->report->timings.connect_ms = ms(tc_now_ns() - c->t_attempt);
         tc_addr_format(&c->addrs[c->cur], addr, sizeof(addr));
         if ((c->report->address = strdup(addr)) == NULL) {
             tc_error_set(&c->err, TC_E_NOMEM, "out of memory recording the address");
@@ -377,7 +377,7 @@ static int on_connected(tc_check *c, int64_t now)
     c->hs_is_probe = probe;
     c->peer_eof = 0;
     c->io_errno = 0;
-    c->t_hs_start = now;
+    c->t_hs_start = tc_now_ns();
     c->st = probe ? ST_PROBE : ST_HANDSHAKE;
     return AGAIN;
 }
@@ -402,8 +402,8 @@ static int step_connect(tc_check *c, int64_t now)
         /* Each remaining address gets its share of the time left, so one
          * that drops packets cannot starve the ones after it. */
         c->attempt_deadline = now + (c->deadline - now) / (int64_t)left;
-        c->t_attempt = now;
         int result;
+        c->t_attempt = tc_now_ns();
         if (tc_connect_start(&c->addrs[c->cur], &c->fd, &result, &se, &c->err) != TC_OK) {
             fail_hard(c);
             return AGAIN;
