@@ -77,8 +77,10 @@ def days_phrase(cert: Any, now: Optional[datetime] = None) -> tuple[str, str]:
         days = int((now - cert.not_after).total_seconds() // 86400)
         return (f"EXPIRED {_plural(days, 'day')} ago" if days else "EXPIRED today"), "red"
     if cert.not_before > now:
-        days = int((cert.not_before - now).total_seconds() // 86400) + 1
-        return f"NOT YET VALID, starts in {_plural(days, 'day')}", "red"
+        # whole days, rounded down like every other day count we print
+        days = int((cert.not_before - now).total_seconds() // 86400)
+        return (f"NOT YET VALID, starts in {_plural(days, 'day')}" if days
+                else "NOT YET VALID, starts today"), "red"
     days = int((cert.not_after - now).total_seconds() // 86400)
     return f"{_plural(days, 'day')} left", ("yellow" if days < 30 else "green")
 
@@ -180,7 +182,29 @@ def _summary(report: Any) -> str:
     return "healthy"
 
 
+def _wrap_units(units: List[str], indent: str, width: int, sep: str = "  ") -> List[str]:
+    """Wraps between units only (a unit such as "answered by 127.0.0.1"
+    is never split)."""
+    lines: List[str] = []
+    cur = ""
+    for unit in units:
+        candidate = f"{cur}{sep}{unit}" if cur else unit
+        if cur and len(indent) + len(candidate) > width:
+            lines.append(indent + cur)
+            cur = unit
+        else:
+            cur = candidate
+    if cur:
+        lines.append(indent + cur)
+    return lines
+
+
 def _handshake_line(report: Any) -> Optional[str]:
+    parts = _handshake_parts(report)
+    return "  ".join(parts) if parts else None
+
+
+def _handshake_parts(report: Any) -> List[str]:
     parts = [getattr(report, n, None) for n in ("protocol", "cipher", "group")]
     parts = [str(p) for p in parts if p]
     alpn = getattr(report, "alpn", None)
@@ -196,7 +220,7 @@ def _handshake_line(report: Any) -> Optional[str]:
     address = getattr(report, "address", None)
     if address:
         parts.append(f"answered by {address}")
-    return "  ".join(parts) if parts else None
+    return parts
 
 
 def render_report(report: Any, *, color: bool = False, width: Optional[int] = None) -> str:
@@ -205,9 +229,9 @@ def render_report(report: Any, *, color: bool = False, width: Optional[int] = No
     word = verdict(report)
     lines = [f"{st(f'{word:<4}', _VERDICT_COLOUR[word], 'bold')}  "
              f"{st(_title(report), 'bold')}: {_summary(report)}"]
-    hs = _handshake_line(report)
+    hs = _handshake_parts(report)
     if hs:
-        lines += _wrap(hs, "      ", width)
+        lines += _wrap_units(hs, "      ", width)
     chain = list(getattr(report, "chain", None) or [])
     if chain:
         served = "as served" if getattr(report, "target", None) else "as given"

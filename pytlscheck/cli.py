@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -410,7 +411,7 @@ def demo_table(endpoints: Sequence[Any], reports: Sequence[Any], matched: Sequen
                *, color: bool = False, width: Optional[int] = None) -> str:
     """The demo's diagnosis table: endpoint, verdict, kinds, one line."""
     st = _text.Style(color)
-    width = width or max(80, min(_terminal_width(), 160))
+    width = width or max(80, min(_terminal_width(), 140))
     rows = []
     for ep, r, m in zip(endpoints, reports, matched):
         kinds = ", ".join(dict.fromkeys(p.kind for p in r.problems)) or "-"
@@ -419,13 +420,22 @@ def demo_table(endpoints: Sequence[Any], reports: Sequence[Any], matched: Sequen
     w_name = max(len("endpoint"), *(len(r[0]) for r in rows))
     w_kind = max(len("found"), *(len(r[2]) for r in rows))
     head = f"{'endpoint':<{w_name}}  {'verdict':<7}  {'found':<{w_kind}}  explanation"
-    lines = [st(head, "bold"), "-" * min(width, len(head) + 40)]
-    room = max(20, width - (w_name + 2 + 7 + 2 + w_kind + 2))
+    lead = w_name + 2 + 7 + 2 + w_kind + 2
+    room = max(30, width - lead)
+    lines = [st(head, "bold"), "-" * min(width, lead + room)]
     colour = {"OK": "green", "WARN": "yellow", "FAIL": "red"}
     for name, word, kinds, first, m in rows:
-        mark = "" if m else st("  <- NOT THE EXPECTED DIAGNOSIS", "red", "bold")
-        lines.append(f"{name:<{w_name}}  {st(f'{word:<7}', colour[word])}  {kinds:<{w_kind}}  "
-                     f"{_text.one_line(first, room)}{mark}")
+        text = _text.one_line(first, 10_000)
+        if not m:
+            text = "<- NOT THE EXPECTED DIAGNOSIS  " + text
+        wrapped = textwrap.wrap(text, room, break_long_words=False, break_on_hyphens=False,
+                                max_lines=2, placeholder=" ...") or [""]
+        if not m:
+            wrapped = [st(part, "red", "bold") if "NOT THE EXPECTED" in part else part
+                       for part in wrapped]
+        lines.append(f"{name:<{w_name}}  {st(f'{word:<7}', colour[word])}  "
+                     f"{kinds:<{w_kind}}  {wrapped[0]}")
+        lines.extend(" " * lead + part for part in wrapped[1:])
     return "\n".join(lines)
 
 
@@ -486,7 +496,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         (parser, handler), rest = commands[argv[0]], argv[1:]
     else:
         parser, handler, rest = check_p, cmd_check, argv
-    args = parser.parse_args(rest)  # exits 3 with usage on bad arguments
+    try:
+        args = parser.parse_args(rest)
+    except SystemExit as e:  # --help (0), or bad arguments (3, usage printed)
+        return e.code if isinstance(e.code, int) else EXIT_USAGE
     out = sys.stdout
     try:
         return handler(args, out)

@@ -278,7 +278,6 @@ class _LabPKI:
             kw.update(issuer_cert_pem=self.int_cert, issuer_key_pem=self.int_key)
         kw.setdefault("common_name", names[0] if names else None)
         return _core.mint(
-            organization="pytlscheck lab",
             dns_names=list(names), ip_addresses=list(ips),
             not_before=self.now - days_before * DAY,
             not_after=self.now + days_after * DAY, **kw)
