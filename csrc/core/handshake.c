@@ -744,7 +744,10 @@ static const struct banner_row {
     { "+OK", NULL, "it is a POP3 server (its banner: '",
       "'); POP3 upgrades to TLS with STLS, or uses port 995 for implicit TLS" },
     { "-ERR", NULL, "it answered with a text error line (as POP3 or Redis do): '", "'" },
-    { "<", NULL, "it answered with HTML or XML, without even an HTTP status line: '", "'" },
+    { "<?xml", "stream:stream", "it is an XMPP server (its greeting: '",
+      "'); XMPP upgrades to TLS with STARTTLS, or uses port 5223 for implicit TLS" },
+    { "<", NULL, "it answered with plain HTTP: a page without a status line, "
+      "as HTTP/0.9 replies look: '", "'" },
     { "RFB ", NULL, "it is a VNC server (its banner: '", "')" },
     { "AMQP", NULL, "it is an AMQP message broker (its greeting: '", "')" },
 };

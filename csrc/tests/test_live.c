@@ -394,6 +394,8 @@ static void test_pure(void)
         { "220 ProFTPD FTP server ready\r\n", "FTP server" },
         { "* OK IMAP4rev1 ready\r\n", "IMAP server" },
         { "+OK POP3 ready\r\n", "POP3 server" },
+        { "<!DOCTYPE HTML>\n<html>", "plain HTTP: a page without a status line" },
+        { "<?xml version='1.0'?><stream:stream to='x'>", "XMPP server" },
         { "\x00\x01\x02garbage", "not a TLS record: '\\x00\\x01\\x02garbage'" },
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
