@@ -90,7 +90,7 @@ def _cert_box(cert: Any, status: str, kinds: Sequence[str], role: str, now: date
     from .certificate import short_name
 
     label = cert.label if hasattr(cert, "label") else cert.subject
-    issuer = "self-signed" if cert.self_signed else f"issued by {short_name(cert.issuer)}"
+    issuer = "itself (self-signed)" if cert.self_signed else short_name(cert.issuer)
     key = f"{cert.key_type} {cert.key_bits}" if cert.key_bits else str(cert.key_type)
     if getattr(cert, "key_curve", None):
         key += f" ({cert.key_curve})"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import textwrap
 import threading
@@ -470,11 +471,20 @@ def _serve(lab: Any, args: argparse.Namespace, out: TextIO, st: _text.Style) -> 
         sn = "" if ep.server_name == "localhost" else f" --server-name {ep.server_name}"
         out.write(f"  {ep.name:<22} pytlscheck {ep.target} --trust {root}{sn}\n")
     out.flush()
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM (kill, a service manager) stops the lab as cleanly as Ctrl-C:
+    # servers joined, temporary files deleted.
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
         out.write("\nstopping the lab\n")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -8,6 +8,7 @@ import os
 import pty
 import re
 import select
+import socket
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -334,3 +335,85 @@ def test_python_dash_m_and_help():
     proc = run_process(["--help"])
     assert proc.returncode == 0
     assert "exit status" in proc.stdout and "0 all checks passed" in proc.stdout
+
+
+# ---- progress line and --serve ---------------------------------------------------
+
+def run_with_tty_stderr(argv):
+    """stdout piped, stderr on a pseudo-terminal: (status, stdout, terminal text)."""
+    master, slave = pty.openpty()
+    env = dict(os.environ)
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen([sys.executable, "-m", "pytlscheck", *map(str, argv)],
+                            stdout=subprocess.PIPE, stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            proc.kill()
+            break
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    out = proc.stdout.read().decode()
+    proc.stdout.close()
+    return proc.wait(timeout=60), out, b"".join(chunks).decode()
+
+
+@pytest.fixture
+def silent_server():
+    """Accepts TCP connections (the kernel does, from the backlog) and never
+    says a word: every TLS handshake with it runs into the timeout."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    yield f"127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+
+
+def test_progress_line_only_on_a_terminal_and_only_for_slow_work(lab, silent_server):
+    argv = [lab["healthy"].target, silent_server, "--timeout", "1.5",
+            "--trust", lab.root_pem_path]
+    status, out, terminal = run_with_tty_stderr(argv)
+    assert status == 2
+    assert "handshake_timeout" in out
+    assert "checked 1/2" in terminal       # shown while waiting for the slow one...
+    assert terminal.endswith("\r\x1b[K")   # ...and erased at the end
+    assert "checked 1/2" not in out        # never on stdout
+    # its twin: stderr piped, not a terminal: nothing on it
+    proc = run_process(argv)
+    assert proc.returncode == 2 and proc.stderr == ""
+
+
+def test_demo_serve_runs_until_terminated_and_cleans_up(tmp_path):
+    root_out = tmp_path / "lab-root.pem"
+    proc = subprocess.Popen([sys.executable, "-m", "pytlscheck", "demo", "--serve",
+                             "--root-out", str(root_out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("  wildcard_too_deep"):
+                break
+        text = "".join(lines)
+        assert "The lab is running" in text
+        expired = next(l for l in lines if l.startswith("  expired ")).split()
+        # the printed command line works as printed
+        assert expired[1:] == ["pytlscheck", expired[2], "--trust", str(root_out)]
+        check = run_process(expired[2:])
+        assert check.returncode == 2 and "expired" in check.stdout
+        lab_dir = next(l for l in lines if l.startswith("Client certificate")).split()[4]
+        assert os.path.exists(lab_dir)
+    finally:
+        proc.terminate()
+        rest, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "stopping the lab" in rest
+    assert not os.path.exists(os.path.dirname(lab_dir))  # temporary files gone
