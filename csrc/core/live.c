@@ -41,8 +41,11 @@
 /* DNS polling backoff, from first poll to steady state. */
 #define DNS_BACKOFF_MIN_NS (50 * 1000LL)
 #define DNS_BACKOFF_MAX_NS (10 * NS_PER_MS)
-/* Bytes read from the socket per step before TLS gets to consume them. */
+/* Bytes read from the socket per round before TLS gets to consume them,
+ * and rounds per call of tc_check_step: a peer that floods cannot keep
+ * the thread (and the other checks it drives) past the deadline. */
 #define READ_BUDGET (64 * 1024)
+#define ROUNDS_PER_STEP 8
 /* The probe is skipped when less than this remains. */
 #define PROBE_MIN_NS (20 * NS_PER_MS)
 
@@ -553,8 +556,23 @@ static int peer_closed(tc_check *c, int64_t now)
     return AGAIN;
 }
 
+/* More rounds in this call?  Otherwise yield() hands back to the driver
+ * with bytes fed to TLS but not yet looked at: the fd may have nothing
+ * more, so ask to be called again at once rather than on readiness. */
+static int another_round(int *rounds)
+{
+    return ++*rounds < ROUNDS_PER_STEP;
+}
+
+static int yield(tc_check *c)
+{
+    c->wake = tc_now_ns();
+    return TC_STEP_WANT_TIMER;
+}
+
 static int step_handshake(tc_check *c, int64_t now)
 {
+    int rounds = 0;
     for (;;) {
         tc_verdict v;
         tc_hs_result hr = tc_hs_advance(&c->hs, &v);
@@ -577,8 +595,11 @@ static int step_handshake(tc_check *c, int64_t now)
             c->st = ST_BANNER;
             return AGAIN;
         }
-        if (got > 0)
-            continue;       /* TLS has new bytes to look at */
+        if (got > 0) {
+            if (another_round(&rounds))
+                continue;   /* TLS has new bytes to look at */
+            return yield(c);
+        }
         if (got < 0 || w < 0) {
             if (w < 0 && c->io_errno == 0)
                 c->io_errno = EPIPE;
@@ -591,6 +612,7 @@ static int step_handshake(tc_check *c, int64_t now)
 
 static int step_banner(tc_check *c, int64_t now)
 {
+    int rounds = 0;
     for (;;) {
         int got = pump_in(c, 0);
         if (got == -2)
@@ -601,7 +623,7 @@ static int step_banner(tc_check *c, int64_t now)
             add_verdict(c, &v, now);
             return AGAIN;
         }
-        if (got == 0) {
+        if (got == 0 || !another_round(&rounds)) {
             c->wake = c->sub_deadline;
             return TC_STEP_WANT_READ;
         }
@@ -610,6 +632,7 @@ static int step_banner(tc_check *c, int64_t now)
 
 static int step_post(tc_check *c, int64_t now)
 {
+    int rounds = 0;
     for (;;) {
         tc_verdict v;
         int w = flush_out(c);
@@ -629,8 +652,11 @@ static int step_post(tc_check *c, int64_t now)
         int got = pump_in(c, 1);
         if (got == -2)
             return AGAIN;
-        if (got > 0)
-            continue;
+        if (got > 0) {
+            if (another_round(&rounds))
+                continue;
+            return yield(c);
+        }
         if (got < 0 || w < 0) {
             /* Closed without an alert: nothing to say about it. */
             finalize(c, now);
