@@ -50,6 +50,17 @@ def days(n: float) -> _dt.datetime:
     return now() + _dt.timedelta(days=n)
 
 
+def not_before_utc(cert: x509.Certificate) -> _dt.datetime:
+    """cert.not_valid_before as an aware UTC datetime (cryptography >= 41)."""
+    v = getattr(cert, "not_valid_before_utc", None)
+    return v if v is not None else cert.not_valid_before.replace(tzinfo=UTC)
+
+
+def not_after_utc(cert: x509.Certificate) -> _dt.datetime:
+    v = getattr(cert, "not_valid_after_utc", None)
+    return v if v is not None else cert.not_valid_after.replace(tzinfo=UTC)
+
+
 def have_openssl_cli() -> bool:
     return shutil.which("openssl") is not None
 
@@ -282,7 +293,7 @@ def _resign(cert: x509.Certificate, issuer: Optional[Issued], key, digest: str) 
             for ext in cert.extensions:
                 csr = csr.add_extension(ext.value, ext.critical)
             csr_pem = csr.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
-            lifetime = max(1, (cert.not_valid_after_utc - now()).days)
+            lifetime = max(1, (not_after_utc(cert) - now()).days)
             cmd = ["openssl", "x509", "-req", "-in", w("in.csr", csr_pem.decode()), "-CA",
                    w("ca.pem", issuer.cert.public_bytes(serialization.Encoding.PEM).decode()),
                    "-CAkey", w("ca.key", _key_pem(issuer.key)),
