@@ -309,3 +309,17 @@ def test_core_loads_in_a_subinterpreter():
             "assert len(c.kinds()) > 20\n"
             "assert c.TrustStore.from_der is not None\n")
     assert _testcapi.run_in_subinterp(code) == 0
+
+
+def test_idna_without_the_idna_package(monkeypatch, inter):
+    """Without the `idna` package the standard library's codec converts."""
+    import sys
+    from pytlscheck._target import to_ascii
+    monkeypatch.setitem(sys.modules, "idna", None)   # import idna -> ImportError
+    assert to_ascii("bücher.example") == "xn--bcher-kva.example"
+    assert to_ascii("bücher.example.") == "xn--bcher-kva.example."
+    leaf = inter.leaf("xn--bcher-kva.example")
+    assert match_hostname(leaf.pem, "bücher.example").ok
+    with pytest.raises(ValueError) as e:
+        to_ascii("a" * 70 + "ü.example")
+    assert "not a valid internationalised domain name" in str(e.value)
