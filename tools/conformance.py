@@ -5,6 +5,7 @@
     python tools/conformance.py -v               # ... and every case
     python tools/conformance.py --only rfc5280::nc
     python tools/conformance.py --json out.json  # machine-readable results
+    python tools/conformance.py --markdown       # the table of docs/conformance.md
 
 The suite is read from ``../shared/conformance/x509-limbo.json`` next to the
 checkout (or ``--suite PATH``, or the ``PYTLSCHECK_LIMBO`` environment
@@ -195,7 +196,7 @@ def print_report(results: List[CaseResult], known: Dict[str, Dict[str, str]],
     if verbose:
         for r in results:
             w(f"{'ok ' if r.correct else 'BAD'} {r.id}  expected {r.expected}, got {r.actual}"
-              f"  ({r.seconds * 1000:.1f} ms) {' '.join(r.kinds)}\n")
+              f"  ({r.seconds * 1000:.1f} ms) {' '.join(dict.fromkeys(r.kinds))}\n")
         w("\n")
     rows = family_table(results)
     width = max([len("family")] + [len(r["family"]) for r in rows])
@@ -231,12 +232,26 @@ def print_report(results: List[CaseResult], known: Dict[str, Dict[str, str]],
         w(f"  {cid}: listed in known_failures.json but now correct: remove the entry\n")
 
 
+def markdown_table(results: List[CaseResult]) -> str:
+    """The per-family table as Markdown (for docs/conformance.md)."""
+    lines = ["| family | cases | correct | wrong |", "|---|---:|---:|---:|"]
+    for row in family_table(results):
+        lines.append(f"| `{row['family']}` | {row['cases']} | {row['correct']} | "
+                     f"{row['cases'] - row['correct']} |")
+    total = len(results)
+    correct = sum(r.correct for r in results)
+    lines.append(f"| **total** | **{total}** | **{correct}** | **{total - correct}** |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--suite", help="path to x509-limbo.json")
     ap.add_argument("--only", help="run only the cases whose id contains this text")
     ap.add_argument("--json", metavar="PATH", help="write every result as JSON to PATH ('-': stdout)")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every case")
+    ap.add_argument("--markdown", action="store_true",
+                    help="print only the per-family table, as Markdown")
     args = ap.parse_args(argv)
 
     path = suite_path(args.suite)
@@ -261,7 +276,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         else:
             with open(args.json, "w", encoding="utf-8") as f:
                 json.dump(payload, f, indent=1)
-    if args.json != "-":
+    if args.markdown:
+        sys.stdout.write(markdown_table(results))
+    elif args.json != "-":
         print_report(results, known, verbose=args.verbose)
     verdict = judge(results, known)
     return 1 if verdict["regressions"] or verdict["stale"] else 0
