@@ -383,7 +383,7 @@ class Report:
                 names = "; ".join(self.client_ca_names) or "any CA"
                 out += _wrap(f"The server asked for a client certificate (accepted CAs: {names}).", "  ")
             if self.peer_banner:
-                # The core already escaped it (\\r, \\xNN): print it as it is.
+                # The core already escaped it (\r, \xNN): print it as it is.
                 out += _wrap(f'The peer answered with: "{self.peer_banner}"', "  ")
         if self.hostname:
             out += _wrap(f"Host name to match: {self.hostname}.", "  ")
