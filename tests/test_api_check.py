@@ -20,13 +20,16 @@ class TLSServer:
     `gather` > 0, each connection waits until that many are open at once
     before the handshake (a barrier): proof that clients overlap."""
 
-    def __init__(self, tmp_path, leaf, chain_pem, gather=0):
+    def __init__(self, tmp_path, leaf, chain_pem, gather=0, client_ca=None):
         cert = tmp_path / "server.pem"
         key = tmp_path / "server.key"
         cert.write_text(chain_pem)
         key.write_text(leaf.key_pem)
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(str(cert), str(key))
+        if client_ca is not None:   # mutual TLS: a client certificate is required
+            self.ctx.verify_mode = ssl.CERT_REQUIRED
+            self.ctx.load_verify_locations(cadata=client_ca)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -170,3 +173,35 @@ def test_client_cache_reuses_one_context(root):
     _, c1 = api._client(root.pem, None, None)
     _, c2 = api._client(root.pem, None, None)
     assert c1 is c2
+
+
+def test_client_certificate_paths_and_pem(tmp_path, inter, root):
+    """client_cert/client_key reach the core's Client: the mTLS server
+    accepts the check with them, and refuses its twin without them."""
+    leaf = inter.leaf(HOST)
+    client = inter.leaf("client.example.com", eku=["clientAuth"])
+    s = TLSServer(tmp_path, leaf, pem_of(leaf, inter), client_ca=root.pem)
+    try:
+        cert_path = tmp_path / "client.pem"
+        key_path = tmp_path / "client.key"
+        cert_path.write_text(pem_of(client, inter))
+        key_path.write_text(client.key_pem)
+        with_paths = pytlscheck.check("127.0.0.1", s.port, server_name=HOST, trust=root.pem,
+                                      client_cert=str(cert_path), client_key=str(key_path))
+        assert with_paths.ok, with_paths.explain()
+        assert with_paths.client_certificate_requested
+        with_pem = pytlscheck.check("127.0.0.1", s.port, server_name=HOST, trust=root.pem,
+                                    client_cert=pem_of(client, inter), client_key=client.key_pem)
+        assert with_pem.ok, with_pem.explain()
+        without = pytlscheck.check("127.0.0.1", s.port, server_name=HOST, trust=root.pem)
+        assert not without.ok
+        assert without.client_certificate_requested
+    finally:
+        s.close()
+
+
+def test_bad_client_key_is_a_value_error(root, inter):
+    client = inter.leaf("client.example.com", eku=["clientAuth"])
+    with pytest.raises(ValueError):
+        pytlscheck.check("127.0.0.1", 9, trust=root.pem, client_cert=client.pem,
+                         client_key="-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
