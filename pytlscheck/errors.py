@@ -98,9 +98,10 @@ class TLSCheckError(Exception):
         self.problem = problem
         self._message = message
         if isinstance(self, OSError):
-            # OSError's fields, so code written for the built-ins works.
-            self.errno = self._errno
-            self.strerror = message
+            # OSError's fields, so code written for the built-ins works
+            # (setattr: these belong to the OSError side of the class).
+            setattr(self, "errno", self._errno)
+            setattr(self, "strerror", message)
 
     @property
     def kind(self) -> Optional[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import pytlscheck
-from pki import CA, days, mint, pem_of
+from pki import CA, mint, pem_of
 from pytlscheck import Certificate, HostnameMatch, match_hostname, verify_chain
 from pytlscheck import api
 from pytlscheck._target import Target, parse_target

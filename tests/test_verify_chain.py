@@ -2,7 +2,7 @@
 minted here, each followed by its good twin that differs only in the one
 property broken (which proves the problem came from that property)."""
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from cryptography import x509
