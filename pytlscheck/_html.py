@@ -42,7 +42,7 @@ def _badge(text: str, status: str) -> str:
             f'letter-spacing:.03em">{_e(text)}</span>')
 
 
-def _validity_bar(cert: Any, now: datetime) -> str:
+def _validity_bar(cert: Any, now: datetime, mark_label: str = "today") -> str:
     """A bar from notBefore to notAfter, with today marked.  The scale
     always includes today, so an expired or not-yet-valid certificate shows
     the marker outside the coloured span."""
@@ -68,11 +68,11 @@ def _validity_bar(cert: Any, now: datetime) -> str:
     left, right, mark = pct(nb), pct(na), pct(t)
     return (
         '<div style="position:relative;height:10px;margin:6px 0 2px 0;background:#e0e0e0;'
-        'border-radius:5px" title="validity period; the black line is today">'
+        f'border-radius:5px" title="validity period; the black line is {_e(mark_label)}">'
         f'<div style="position:absolute;left:{left}%;width:{max(right - left, 0.5)}%;top:0;'
         f'bottom:0;background:{COLOURS[status]};opacity:.75;border-radius:5px"></div>'
         f'<div data-today="1" style="position:absolute;left:{mark}%;top:-3px;bottom:-3px;'
-        'width:2px;background:#000" title="today"></div></div>'
+        f'width:2px;background:#000" title="{_e(mark_label)}"></div></div>'
         f'<div style="display:flex;justify-content:space-between;{_MONO};color:#555">'
         f'<span>{_e(f"{cert.not_before:%Y-%m-%d}")}</span>'
         f'<span>{_e(_days_text(cert, now))}</span>'
@@ -86,7 +86,8 @@ def _days_text(cert: Any, now: datetime) -> str:
     return days_phrase(cert, now)[0]
 
 
-def _cert_box(cert: Any, status: str, kinds: Sequence[str], role: str, now: datetime) -> str:
+def _cert_box(cert: Any, status: str, kinds: Sequence[str], role: str, now: datetime,
+              mark_label: str = "today") -> str:
     from .certificate import short_name
 
     label = cert.label if hasattr(cert, "label") else cert.subject
@@ -118,7 +119,7 @@ def _cert_box(cert: Any, status: str, kinds: Sequence[str], role: str, now: date
         f'<div><span style="color:#666;font-size:11px;text-transform:uppercase">{_e(role)}</span> '
         f'<strong>{_e(label)}</strong>{tags}</div>'
         f'<table style="border-collapse:collapse;margin-top:4px">{table}</table>'
-        f'{_validity_bar(cert, now)}</div>'
+        f'{_validity_bar(cert, now, mark_label)}</div>'
     )
 
 
@@ -166,9 +167,10 @@ def _cert_status(report: Any) -> Dict[str, tuple]:
 
 
 def _report_html(report: Any) -> str:
-    from ._text import _handshake_line, _summary, _title, verdict
+    from ._text import _handshake_line, _summary, _title, checked_at, verdict
 
-    now = datetime.now(timezone.utc)
+    now, elsewhen = checked_at(report)
+    mark_label = f"{now:%Y-%m-%d}, the date checked" if elsewhen else "today"
     word = verdict(report)
     status = {"OK": "ok", "WARN": "warning", "FAIL": "error"}[word]
     parts = [f'<div class="pytlscheck-report" style="{_FONT};max-width:820px">',
@@ -177,6 +179,9 @@ def _report_html(report: Any) -> str:
     hs = _handshake_line(report)
     if hs:
         parts.append(f'<div style="{_MONO};color:#555;margin-bottom:6px">{_e(hs)}</div>')
+    if elsewhen:
+        parts.append(f'<div style="color:{COLOURS["warning"]};margin-bottom:6px">'
+                     f'as of {_e(f"{now:%Y-%m-%d %H:%M}")} UTC, not now</div>')
 
     verified = list(getattr(report, "verified_chain", None) or [])
     served = list(getattr(report, "chain", None) or [])
@@ -193,7 +198,7 @@ def _report_html(report: Any) -> str:
             role = "leaf" if i == 0 else ("root" if cert.self_signed else "intermediate")
             if i:
                 parts.append(_arrow())
-            parts.append(_cert_box(cert, st, kinds, role, now))
+            parts.append(_cert_box(cert, st, kinds, role, now, mark_label))
         last = chain[-1]
         if not verified and not last.self_signed:
             from .certificate import short_name

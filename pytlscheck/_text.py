@@ -24,7 +24,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 from datetime import datetime, timezone
-from typing import Any, Iterable, List, Optional
+from typing import Any, Iterable, List, Optional, Tuple
 
 __all__ = ["render_text", "verdict", "Style", "days_phrase", "one_line"]
 
@@ -107,7 +107,7 @@ def _key_text(cert: Any) -> str:
 
 
 def _cert_lines(cert: Any, index: Optional[int], st: Style, width: int,
-                status: Optional[str] = None) -> List[str]:
+                status: Optional[str] = None, now: Optional[datetime] = None) -> List[str]:
     from .certificate import short_name
 
     head = f"[{index}] " if index is not None else ""
@@ -115,7 +115,7 @@ def _cert_lines(cert: Any, index: Optional[int], st: Style, width: int,
     lines = [f"    {head}{st(label, 'bold')}"
              + (f"  {st(status, 'red')}" if status else "")]
     pad = "    " + " " * len(head)
-    phrase, colour = days_phrase(cert)
+    phrase, colour = days_phrase(cert, now)
     lines.append(f"{pad}valid {cert.not_before:%Y-%m-%d} .. {cert.not_after:%Y-%m-%d}: "
                  + st(phrase, colour))
     issuer = "self-signed" if cert.self_signed else f"issued by {short_name(cert.issuer)}"
@@ -166,10 +166,24 @@ def _title(report: Any) -> str:
         host = str(target)
         return f"{host} ({name})" if name and not host.startswith(f"{name}:") else host
     leaf = getattr(report, "leaf", None)
-    base = "chain"
-    if leaf is not None:
-        base = f"chain for {leaf.label}"
-    return f"{base} (checked as {name})" if name else base
+    source = getattr(report, "source", None)
+    base = source or "chain"
+    details = [leaf.label] if leaf is not None else []
+    if name:
+        details.append(f"checked as {name}")
+    return f"{base} ({', '.join(details)})" if details else base
+
+
+def checked_at(report: Any) -> Tuple[datetime, bool]:
+    """(the moment the report judged validity at, whether that is another
+    day than now: verify_chain(..., at=...) / --at)."""
+    real_now = datetime.now(timezone.utc)
+    when = getattr(report, "checked_at", None)
+    if not isinstance(when, datetime):
+        return real_now, False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when, abs((when - real_now).total_seconds()) > 3600
 
 
 def _summary(report: Any) -> str:
@@ -232,6 +246,9 @@ def render_report(report: Any, *, color: bool = False, width: Optional[int] = No
     hs = _handshake_parts(report)
     if hs:
         lines += _wrap_units(hs, "      ", width)
+    now, elsewhen = checked_at(report)
+    if elsewhen:
+        lines.append("      " + st(f"as of {now:%Y-%m-%d %H:%M} UTC, not now", "yellow"))
     chain = list(getattr(report, "chain", None) or [])
     if chain:
         served = "as served" if getattr(report, "target", None) else "as given"
@@ -239,7 +256,7 @@ def render_report(report: Any, *, color: bool = False, width: Optional[int] = No
         bad_fps = _problem_fingerprints(report)
         for i, cert in enumerate(chain):
             status = bad_fps.get(cert.fingerprint_sha256)
-            lines += _cert_lines(cert, i, st, width, status)
+            lines += _cert_lines(cert, i, st, width, status, now)
     problems = list(report.problems)
     if problems:
         lines.append("  Problems:")

@@ -287,6 +287,8 @@ def test_file_subcommand_with_at(lab, capsys):
     when = (datetime.now(timezone.utc) - timedelta(days=50)).strftime("%Y-%m-%d")
     status, out, _ = run(base + ["--at", when], capsys)
     assert status == 0, out
+    assert f"as of {when} 00:00 UTC, not now" in out
+    assert "days left" in out and "EXPIRED" not in out  # days counted from --at
     # and a date past the root's own expiry breaks everything again
     status, out, _ = run(base + ["--at", "2099-01-01T00:00:00Z"], capsys)
     assert status == 2
