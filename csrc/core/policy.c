@@ -67,8 +67,9 @@ typedef struct pol {
     tc_error *err;
     int n;              /* path length */
     int64_t now;
-    note notes[6];
+    note notes[8];      /* more than the kinds a rule can use */
     size_t n_notes;
+    int nomem;          /* a rule could not allocate: the check is incomplete */
 } pol;
 
 static void note_add(pol *p, tc_kind kind, const char *fmt, ...) TC_PRINTF(3, 4);
@@ -81,7 +82,7 @@ static void note_add(pol *p, tc_kind kind, const char *fmt, ...)
             nt = &p->notes[i];
     if (nt == NULL) {
         if (p->n_notes == sizeof(p->notes) / sizeof(p->notes[0]))
-            return;     /* cannot happen: fewer kinds than slots */
+            return;     /* cannot happen: more slots than kinds */
         nt = &p->notes[p->n_notes++];
         nt->kind = kind;
         nt->len = 0;
@@ -285,14 +286,9 @@ static void rule_names(pol *p, X509 *x, int depth, int role)
                  "requires a CA certificate to have a non-empty subject");
 }
 
-typedef struct oid_span { const unsigned char *d; size_t len; } oid_span;
-
-static int oid_span_cmp(const void *a, const void *b)
+static int obj_ptr_cmp(const void *a, const void *b)
 {
-    const oid_span *x = a, *y = b;
-    if (x->len != y->len)
-        return x->len < y->len ? -1 : 1;
-    return memcmp(x->d, y->d, x->len);
+    return OBJ_cmp(*(const ASN1_OBJECT *const *)a, *(const ASN1_OBJECT *const *)b);
 }
 
 /* RFC 5280 4.2: "A certificate MUST NOT include more than one instance of
@@ -303,33 +299,20 @@ static void rule_duplicate_extensions(pol *p, X509 *x, int depth, int role)
     int n = X509_get_ext_count(x);
     if (n < 2)
         return;
-    oid_span *v = calloc((size_t)n, sizeof(*v));
-    if (v == NULL)
-        return;     /* the check is skipped, never a false problem */
-    for (int i = 0; i < n; i++) {
-        const ASN1_OBJECT *o = X509_EXTENSION_get_object(X509_get_ext(x, i));
-        v[i].d = OBJ_get0_data(o);
-        v[i].len = OBJ_length(o);
+    const ASN1_OBJECT **v = calloc((size_t)n, sizeof(*v));
+    if (v == NULL) {
+        p->nomem = 1;
+        return;
     }
-    qsort(v, (size_t)n, sizeof(*v), oid_span_cmp);
+    for (int i = 0; i < n; i++)
+        v[i] = X509_EXTENSION_get_object(X509_get_ext(x, i));
+    qsort(v, (size_t)n, sizeof(*v), obj_ptr_cmp);
     for (int i = 1; i < n; i++) {
-        if (oid_span_cmp(&v[i - 1], &v[i]) != 0)
+        if (OBJ_cmp(v[i - 1], v[i]) != 0)
             continue;
-        ASN1_OBJECT *o = NULL;
-        const unsigned char *q = v[i].d;
-        char name[80] = "?";
-        /* Re-wrap the raw OID content to print its name. */
-        unsigned char der[2 + 64];
-        if (v[i].len <= 64) {
-            der[0] = V_ASN1_OBJECT;
-            der[1] = (unsigned char)v[i].len;
-            memcpy(der + 2, v[i].d, v[i].len);
-            q = der;
-            o = d2i_ASN1_OBJECT(NULL, &q, (long)(v[i].len + 2));
-            if (o != NULL)
-                OBJ_obj2txt(name, sizeof(name), o, 0);
-            ASN1_OBJECT_free(o);
-        }
+        char name[80];
+        if (OBJ_obj2txt(name, sizeof(name), v[i], 0) <= 0)
+            strcpy(name, "?");
         note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
                  "it carries the %s extension more than once; RFC 5280 "
                  "section 4.2 allows one instance of each extension", name);
@@ -487,6 +470,10 @@ static void rule_basic_constraints(pol *p, X509 *x, int depth, int role)
     uint32_t f = xflags(x);
     uint32_t ku = X509_get_key_usage(x);   /* all bits when absent */
     int has_ku = (f & EXFLAG_KUSAGE) != 0;
+    if (has_ku && ku == 0)
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+                 "its keyUsage extension has no bit set; RFC 5280 section "
+                 "4.2.1.3 requires at least one");
     if (role == ROLE_LEAF) {
         if (f & EXFLAG_CA)
             note_add(p, TC_KIND_INVALID_PURPOSE,
@@ -529,34 +516,46 @@ static void rule_basic_constraints(pol *p, X509 *x, int depth, int role)
         note_add(p, TC_KIND_INVALID_CA,
                  "its keyUsage does not include keyCertSign (RFC 5280 section "
                  "4.2.1.3)");
-    if (has_ku && ku == 0)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
-                 "its keyUsage extension has no bit set; RFC 5280 section "
-                 "4.2.1.3 requires at least one");
 }
 
-/* The EKUs the caller requires (or the purpose's own), as NIDs. */
-static size_t required_ekus(const pol *p, int *out, size_t cap)
-{
-    size_t n = 0;
-    if (p->params->required_ekus != NULL && p->params->n_required_ekus > 0) {
-        for (size_t i = 0; i < p->params->n_required_ekus && n < cap; i++) {
-            int nid = OBJ_txt2nid(p->params->required_ekus[i]);
-            if (nid != NID_undef)
-                out[n++] = nid;
-        }
-        return n;
-    }
-    out[n++] = p->params->purpose == TC_PURPOSE_CLIENT ? NID_client_auth
-                                                      : NID_server_auth;
-    return n;
-}
-
-static int eku_has(const EXTENDED_KEY_USAGE *eku, int nid)
+static int eku_has(const EXTENDED_KEY_USAGE *eku, const ASN1_OBJECT *want)
 {
     for (int i = 0; i < sk_ASN1_OBJECT_num(eku); i++)
-        if (OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i)) == nid)
+        if (OBJ_cmp(sk_ASN1_OBJECT_value(eku, i), want) == 0)
             return 1;
+    return 0;
+}
+
+static int eku_has_nid(const EXTENDED_KEY_USAGE *eku, int nid)
+{
+    const ASN1_OBJECT *o = OBJ_nid2obj(nid);
+    return o != NULL && eku_has(eku, o);
+}
+
+/* The first EKU the caller requires (short names or dotted OIDs; none:
+ * the purpose's own) that eku does not list, written into out; 0 when
+ * eku allows them all. */
+static int missing_eku(pol *p, const EXTENDED_KEY_USAGE *eku, char *out, size_t outlen)
+{
+    const tc_verify_params *v = p->params;
+    if (v->required_ekus == NULL || v->n_required_ekus == 0) {
+        int nid = v->purpose == TC_PURPOSE_CLIENT ? NID_client_auth : NID_server_auth;
+        if (eku_has_nid(eku, nid))
+            return 0;
+        snprintf(out, outlen, "%s", OBJ_nid2sn(nid));
+        return 1;
+    }
+    for (size_t i = 0; i < v->n_required_ekus; i++) {
+        ASN1_OBJECT *o = OBJ_txt2obj(v->required_ekus[i], 0);
+        if (o == NULL)
+            continue;   /* not a name or OID: the binding refuses those first */
+        int has = eku_has(eku, o);
+        ASN1_OBJECT_free(o);
+        if (!has) {
+            snprintf(out, outlen, "%s", v->required_ekus[i]);
+            return 1;
+        }
+    }
     return 0;
 }
 
@@ -573,10 +572,9 @@ static void rule_extended_key_usage(pol *p, X509 *x, int depth, int role)
     EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, &crit, NULL);
     if (eku == NULL)
         return;     /* undecodable: see rule_extensions_decode */
-    int want[16];
-    size_t n_want = required_ekus(p, want, 16);
+    int any = eku_has_nid(eku, NID_anyExtendedKeyUsage);
     if (role == ROLE_LEAF && p->params->purpose == TC_PURPOSE_SERVER) {
-        if (eku_has(eku, NID_anyExtendedKeyUsage))
+        if (any)
             note_add(p, TC_KIND_INVALID_PURPOSE,
                      "its extendedKeyUsage includes anyExtendedKeyUsage, which "
                      "CA/B BR 7.1.2.7.10 forbids in a server certificate");
@@ -585,22 +583,16 @@ static void rule_extended_key_usage(pol *p, X509 *x, int depth, int role)
                      "its extendedKeyUsage extension is marked critical, which "
                      "CA/B BR 7.1.2.7.6 forbids in a server certificate");
     }
-    if (!eku_has(eku, NID_anyExtendedKeyUsage)) {
-        for (size_t i = 0; i < n_want; i++) {
-            if (eku_has(eku, want[i]))
-                continue;
-            if (role == ROLE_LEAF)
-                note_add(p, TC_KIND_INVALID_PURPOSE,
-                         "its extendedKeyUsage does not include %s",
-                         OBJ_nid2sn(want[i]));
-            else if (role == ROLE_INTERMEDIATE)
-                note_add(p, TC_KIND_INVALID_PURPOSE,
-                         "it is an intermediate CA whose extendedKeyUsage does "
-                         "not include %s, so the certificates it issues may not "
-                         "be used for that either (CA/B BR 7.1.2.2)",
-                         OBJ_nid2sn(want[i]));
-            break;
-        }
+    char want[128];
+    if (!any && missing_eku(p, eku, want, sizeof(want))) {
+        if (role == ROLE_LEAF)
+            note_add(p, TC_KIND_INVALID_PURPOSE,
+                     "its extendedKeyUsage does not include %s", want);
+        else if (role == ROLE_INTERMEDIATE)
+            note_add(p, TC_KIND_INVALID_PURPOSE,
+                     "it is an intermediate CA whose extendedKeyUsage does not "
+                     "include %s, so the certificates it issues may not be used "
+                     "for that either (CA/B BR 7.1.2.2)", want);
     }
     EXTENDED_KEY_USAGE_free(eku);
 }
@@ -1197,5 +1189,8 @@ tc_status tc_policy_check(tc_report *report, STACK_OF(X509) *path,
     }
     if (check_max_depth(&p) != TC_OK || check_crls(&p) != TC_OK)
         return TC_FAIL;
+    if (p.nomem)
+        return tc_error_set(err, TC_E_NOMEM,
+                            "out of memory checking the web-PKI rules of the chain");
     return TC_OK;
 }

@@ -243,6 +243,14 @@ ROWS: List[Any] = [
      {}, "invalid_purpose", 1),
     ("intermediate EKU serverAuth", _chain(inter={"extra": [(x509.ExtendedKeyUsage(
         [ExtendedKeyUsageOID.SERVER_AUTH]), False)]}), {}, None, None),
+    ("intermediate EKU serverAuth only, client certificate",
+     _chain(inter={"extra": [(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)]},
+            leaf={"eku": ["clientAuth"]}),
+     {"purpose": "client", "hostname": None}, "invalid_purpose", 1),
+    ("intermediate EKU clientAuth, client certificate",
+     _chain(inter={"extra": [(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False)]},
+            leaf={"eku": ["clientAuth"]}),
+     {"purpose": "client", "hostname": None}, None, None),
 
     # subjectAltName, RFC 5280 4.2.1.6, CA/B 7.1.2.7.12
     ("leaf SAN with underscore", _chain(leaf={"dns": [HOST, "a_b.example.com"]}),
