@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 __all__ = ["render_html"]
 
@@ -46,7 +46,8 @@ def _validity_bar(cert: Any, now: datetime, mark_label: str = "today") -> str:
     """A bar from notBefore to notAfter, with today marked.  The scale
     always includes today, so an expired or not-yet-valid certificate shows
     the marker outside the coloured span."""
-    nb, na = cert.not_before.timestamp(), cert.not_after.timestamp()
+    nb: float = cert.not_before.timestamp()
+    na: float = cert.not_after.timestamp()
     t = now.timestamp()
     lo, hi = min(nb, t), max(na, t)
     span = max(hi - lo, 1.0)
@@ -150,7 +151,7 @@ def _problem_box(problem: Any) -> str:
     return "".join(parts)
 
 
-def _cert_status(report: Any) -> Dict[str, tuple]:
+def _cert_status(report: Any) -> Dict[str, Tuple[str, List[str]]]:
     """fingerprint -> (status, [kinds]) from the problems naming it."""
     out: Dict[str, List[Any]] = {}
     for p in report.problems:

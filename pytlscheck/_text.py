@@ -24,7 +24,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 from datetime import datetime, timezone
-from typing import Any, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 __all__ = ["render_text", "verdict", "Style", "days_phrase", "one_line"]
 
@@ -219,8 +219,8 @@ def _handshake_line(report: Any) -> Optional[str]:
 
 
 def _handshake_parts(report: Any) -> List[str]:
-    parts = [getattr(report, n, None) for n in ("protocol", "cipher", "group")]
-    parts = [str(p) for p in parts if p]
+    parts: List[str] = [str(getattr(report, n)) for n in ("protocol", "cipher", "group")
+                        if getattr(report, n, None)]
     alpn = getattr(report, "alpn", None)
     if alpn:
         parts.append(f"ALPN {alpn}")
@@ -267,9 +267,9 @@ def render_report(report: Any, *, color: bool = False, width: Optional[int] = No
     return "\n".join(lines)
 
 
-def _problem_fingerprints(report: Any) -> dict:
+def _problem_fingerprints(report: Any) -> Dict[str, str]:
     """fingerprint -> "expired, weak_key" for certificates a problem names."""
-    out: dict = {}
+    out: Dict[str, List[str]] = {}
     for p in report.problems:
         cert = getattr(p, "certificate", None)
         if cert is None:

@@ -26,7 +26,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Any, Callable, List, NoReturn, Optional, Sequence, TextIO
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, TextIO
 
 from . import _text
 
@@ -254,7 +254,8 @@ def exit_status(reports: Sequence[Any]) -> int:
     return EXIT_OK
 
 
-def _envelope(command: str, reports: Sequence[Any], status: int, **extra: Any) -> dict:
+def _envelope(command: str, reports: Sequence[Any], status: int,
+              **extra: Any) -> Dict[str, Any]:
     doc = {
         "schema": JSON_SCHEMA_VERSION,
         "tool": "pytlscheck",
@@ -282,7 +283,7 @@ def _version() -> str:
         return "0+unknown"
 
 
-def _print_json(doc: dict, out: TextIO) -> None:
+def _print_json(doc: Dict[str, Any], out: TextIO) -> None:
     json.dump(doc, out, indent=2)
     out.write("\n")
 

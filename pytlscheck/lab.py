@@ -467,7 +467,8 @@ class _Servers:
             sock.close()
             raise
         self._listeners[sock] = handler
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._accept_loop, daemon=True,

@@ -14,7 +14,7 @@ costs nothing in test sessions that do not use it.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional
 
 import pytest
 
@@ -39,7 +39,7 @@ class TLSCheck:
         self.min_days = 30 if min_days is None else min_days
         self.trust = trust
 
-    def _kwargs(self, kwargs: dict) -> dict:
+    def _kwargs(self, kwargs: Dict[str, Any]) -> Dict[str, Any]:
         kwargs.setdefault("min_days", self.min_days)
         if self.trust is not None:
             kwargs.setdefault("trust", self.trust)
