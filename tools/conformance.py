@@ -285,6 +285,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    # Run by hand from a checkout: use the package next to this script.
-    sys.path.insert(0, str(ROOT))
+    # Run by hand from a checkout built in place (setup.py build_ext
+    # --inplace): use the package next to this script.  Otherwise the
+    # installed one (pip install .), as CI does.
+    if any((ROOT / "pytlscheck").glob("_core*")):
+        sys.path.insert(0, str(ROOT))
     sys.exit(main())

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,12 +39,17 @@ EXPECTED_CASES = 207
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     """{case id: result dict}, from one run of the whole suite."""
+    import pytlscheck
+
     out = tmp_path_factory.mktemp("limbo") / "results.json"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "conformance.py"),
+    # The child imports the very package these tests import (installed, or
+    # the checkout built in place), not whatever sits next to the script.
+    package_root = str(Path(pytlscheck.__file__).resolve().parents[1])
+    code = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import conformance; "
+            "sys.exit(conformance.main(sys.argv[3:]))")
+    done = subprocess.run([sys.executable, "-c", code, package_root, str(ROOT / "tools"),
                            "--suite", str(SUITE), "--json", str(out)],
-                          capture_output=True, text=True, env=env, timeout=600)
+                          capture_output=True, text=True, timeout=600)
     if done.returncode not in (0, 1) or not out.exists():
         started = [ln for ln in done.stderr.splitlines() if ln.startswith("running ")]
         last = started[-1][len("running "):] if started else "(none)"
