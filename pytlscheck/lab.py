@@ -23,6 +23,13 @@ The lab's certificates are issued for ``localhost``, ``127.0.0.1`` and
 ``::1`` (except where a scenario breaks exactly that), so check them with
 ``server_name="localhost"`` (what :attr:`Endpoint.server_name` says) or by
 IP, and trust :attr:`Lab.root_pem_path`.
+
+Every server, including ``tls1_0_only``, is the standard library's
+:mod:`ssl` over the system OpenSSL: with OpenSSL 3.0 a server context pinned
+to ``TLSVersion.TLSv1`` with ``@SECLEVEL=0`` ciphers serves TLS 1.0 (checked
+by tests/test_lab.py with a TLS 1.0 client), so no ``openssl s_server``
+subprocess is needed.  ``weak_key`` and ``sha1_signature`` use security
+level 0 too, because the default level refuses to load their certificates.
 """
 from __future__ import annotations
 
