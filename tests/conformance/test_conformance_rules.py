@@ -411,3 +411,23 @@ def test_crl_without_crl_number(with_number):
     else:
         assert not report.ok
         assert ("chain_invalid", 0) in [(p.kind, p.depth) for p in report.errors]
+
+
+def test_path_length_does_not_count_self_issued():
+    """RFC 5280 6.1.4 (l): under a CA with pathLenConstraint 0, a
+    self-issued certificate of that same CA (a key rollover) is not another
+    CA; a distinct CA is, and breaks the constraint."""
+    root = make("PathLen Root", ca=True)
+    ca = make("PathLen CA", root, ca=True, path_len=0)
+    rollover = make("PathLen CA", ca, ca=True, path_len=0)
+    leaf = make(HOST, rollover, dns=[HOST])
+    report = pytlscheck.verify_chain([leaf.public(), rollover.public(), ca.public()],
+                                     trust=[root.public()], hostname=HOST, min_days=None)
+    assert report.ok, [p.message for p in report.errors]
+
+    sub = make("PathLen Sub CA", ca, ca=True)
+    leaf2 = make(HOST, sub, dns=[HOST])
+    report = pytlscheck.verify_chain([leaf2.public(), sub.public(), ca.public()],
+                                     trust=[root.public()], hostname=HOST, min_days=None)
+    assert not report.ok
+    assert "path_length_exceeded" in [p.kind for p in report.errors]
