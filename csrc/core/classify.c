@@ -1127,27 +1127,26 @@ static tc_status add_row(const tc_judge *j, const cls_row *row, int code, int de
         tmpl = row->leaf_detail;
     }
 
-    char fact_text[1024], label[400], issuer[512];
-    tb b;
     if ((row->flags & CLS_NOT_ANCHOR) && j->anchored && depth == n - 1)
         return TC_OK;
     int64_t end;
     if ((row->flags & CLS_INCLUSIVE_END) && x != NULL
         && tc_asn1_time_unix(X509_get0_notAfter(x), &end) && end >= j->now)
         return TC_OK;
+
+    char fact_text[1024], label[400], issuer[512];
+    tb b;
     tb_init(&b, fact_text, sizeof(fact_text));
     if (FACTS[row->fact] != NULL && x != NULL)
         FACTS[row->fact](j, x, depth, child, &b);
     if (row->fact == F_PURPOSE && fact_text[0] == '\0')
         return TC_OK;   /* explained by another problem (see fact_purpose) */
     tb_init(&b, label, sizeof(label));
-    tb_init(&b, issuer, sizeof(issuer));
-    if (x != NULL) {
-        tb_init(&b, label, sizeof(label));
+    if (x != NULL)
         cert_label(&b, x);
-        tb_init(&b, issuer, sizeof(issuer));
+    tb_init(&b, issuer, sizeof(issuer));
+    if (x != NULL)
         name_rfc4514(&b, X509_get_issuer_name(x));
-    }
     tc_cert_vars ccv;
     tc_render_vars dv = { 0 };
     /* The child sits one step below x, or (for an issuer outside the

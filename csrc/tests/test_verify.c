@@ -202,14 +202,19 @@ static void test_good_chain(pki *k)
     CHECK(r->n_problems == 0 && r->hostname == NULL);
     tc_report_free(r);
 
-    /* Reusing a report: its previous results are replaced. */
+    /* A report that already holds a chain (a live check passes the served
+     * chain as report->chain itself): chain, path and verified are
+     * replaced, problems already recorded are kept. */
     tc_report *rr = NULL;
     tc_error err;
     tc_error_clear(&err);
     CHECK(tc_report_new(&rr, &err) == TC_OK);
-    tc_verify_params bad = params_at(T0 + 4000 * DAY, "api.example.com");
-    CHECK(tc_verify(rr, k->trust, chain, &bad, &err) == TC_OK);
-    CHECK(rr->n_problems > 0);
+    tc_verify_params later = params_at(T0 + 4000 * DAY, "api.example.com");
+    CHECK(tc_verify(rr, k->trust, chain, &later, &err) == TC_OK);
+    size_t n1 = rr->n_problems;
+    CHECK(n1 > 0 && rr->verified != NULL);
+    CHECK(tc_verify(rr, k->trust, rr->chain, &p, &err) == TC_OK);
+    CHECK(rr->n_problems == n1 && sk_X509_num(rr->chain) == 2 && sk_X509_num(rr->path) == 3);
     tc_report_free(rr);
     sk_X509_pop_free(chain, X509_free);
 }
