@@ -108,7 +108,7 @@ TC_KIND(UNTRUSTED_ROOT, "untrusted_root", TC_SEV_ERROR, "UntrustedRoot",
     "openssl s_client -connect {target} {sni} -showcerts </dev/null")
 TC_KIND(SELF_SIGNED, "self_signed", TC_SEV_ERROR, "SelfSignedCertificate",
     "A default or test certificate generated on the server was left in place.",
-    "{cert} is self-signed: it vouches for itself, and it is not one of the trusted anchors in {trust}.",
+    "{cert} is self-signed: it vouches for itself, and it is not among {trust}.",
     "Replace it with a certificate issued by a trusted CA (for a public name, Let's Encrypt or your provider's managed certificates); for a private service, issue it from a private CA and pass that CA's root with trust=.",
     "openssl x509 -noout -subject -issuer -in leaf.pem",
     "openssl s_client -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -subject -issuer")
