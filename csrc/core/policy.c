@@ -21,10 +21,13 @@
  * issuer and serial.  A rule marked "not anchors" below is one such root
  * breaks; an anchor is the last certificate of a path of two or more.
  *
- * Problems are collected per (kind, certificate) and reported as one
+ * Findings are collected per (kind, certificate) and reported as one
  * problem whose {detail} lists every rule broken, so a certificate that
- * breaks three rules says all three.  Every loop over names or
- * constraints is bounded (denial-of-service cases of the suite).
+ * breaks three rules says all three.  A report holds one problem per
+ * (kind, certificate): when verify.c already reported one (OpenSSL's
+ * strict checks overlap with several rules here), the findings it does not
+ * already say are appended to its message ("Also: ...").  Every loop over
+ * names or constraints is bounded (denial-of-service cases of the suite).
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -52,12 +55,20 @@ enum {
 #define MAX_CN_CHECKED 16           /* subject CN attributes compared with SANs */
 #define MAX_NAMES_LISTED 3          /* bad names quoted in one detail */
 
-/* One pending problem: every rule a certificate breaks under one kind. */
+/* One finding: a sentence fragment, and the phrase by which a problem
+ * verify.c already reported (from OpenSSL's own check of the same rule)
+ * is recognised as saying the same thing; NULL: never the same. */
+typedef struct finding {
+    const char *same_as;
+    char text[512];
+} finding;
+
+/* Every finding about one certificate under one kind. */
 typedef struct note {
     tc_kind kind;
-    size_t len;
+    size_t n;
     int truncated;
-    char text[1536];
+    finding f[10];
 } note;
 
 typedef struct pol {
@@ -72,9 +83,10 @@ typedef struct pol {
     int nomem;          /* a rule could not allocate: the check is incomplete */
 } pol;
 
-static void note_add(pol *p, tc_kind kind, const char *fmt, ...) TC_PRINTF(3, 4);
+static void note_add(pol *p, tc_kind kind, const char *same_as, const char *fmt, ...)
+    TC_PRINTF(4, 5);
 
-static void note_add(pol *p, tc_kind kind, const char *fmt, ...)
+static void note_add(pol *p, tc_kind kind, const char *same_as, const char *fmt, ...)
 {
     note *nt = NULL;
     for (size_t i = 0; i < p->n_notes; i++)
@@ -85,27 +97,57 @@ static void note_add(pol *p, tc_kind kind, const char *fmt, ...)
             return;     /* cannot happen: more slots than kinds */
         nt = &p->notes[p->n_notes++];
         nt->kind = kind;
-        nt->len = 0;
+        nt->n = 0;
         nt->truncated = 0;
-        nt->text[0] = '\0';
     }
-    if (nt->truncated)
-        return;
-    char part[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(part, sizeof(part), fmt, ap);
-    va_end(ap);
-    size_t plen = strlen(part), sep = nt->len ? 2 : 0;
-    if (nt->len + sep + plen + 16 >= sizeof(nt->text)) {
-        memcpy(nt->text + nt->len, "; and more", sizeof("; and more"));
+    if (nt->n == sizeof(nt->f) / sizeof(nt->f[0])) {
         nt->truncated = 1;
         return;
     }
-    if (sep)
-        memcpy(nt->text + nt->len, "; ", 2);
-    memcpy(nt->text + nt->len + sep, part, plen + 1);
-    nt->len += sep + plen;
+    finding *f = &nt->f[nt->n++];
+    f->same_as = same_as;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->text, sizeof(f->text), fmt, ap);
+    va_end(ap);
+}
+
+/* The report's problem of (kind, depth), or NULL. */
+static tc_problem *problem_at(tc_report *r, tc_kind kind, int depth)
+{
+    for (size_t i = 0; i < r->n_problems; i++)
+        if (r->problems[i].kind == kind && r->problems[i].depth == depth)
+            return &r->problems[i];
+    return NULL;
+}
+
+/* Appends " Also: a; b." to a problem verify.c reported first (problems
+ * are one per kind and certificate), leaving out what it already says. */
+static tc_status amend(pol *p, tc_problem *pr, const note *nt)
+{
+    size_t add = 0;
+    for (size_t i = 0; i < nt->n; i++)
+        if (nt->f[i].same_as == NULL || strstr(pr->message, nt->f[i].same_as) == NULL)
+            add += strlen(nt->f[i].text) + 2;
+    if (add == 0)
+        return TC_OK;
+    size_t len = strlen(pr->message);
+    char *m = realloc(pr->message, len + add + sizeof(" Also: ") + sizeof("; and more."));
+    if (m == NULL)
+        return tc_error_set(p->err, TC_E_NOMEM, "out of memory recording a problem");
+    pr->message = m;
+    memcpy(m + len, " Also: ", sizeof(" Also: "));
+    int first = 1;
+    for (size_t i = 0; i < nt->n; i++) {
+        if (nt->f[i].same_as != NULL && strstr(pr->message, nt->f[i].same_as) != NULL)
+            continue;
+        if (!first)
+            strcat(m, "; ");
+        strcat(m, nt->f[i].text);
+        first = 0;
+    }
+    strcat(m, nt->truncated ? "; and more." : ".");
+    return TC_OK;
 }
 
 /* Turns the pending notes into report problems about `depth` (-1: the
@@ -114,6 +156,21 @@ static tc_status notes_flush(pol *p, int depth, const char *what)
 {
     tc_status rv = TC_OK;
     for (size_t i = 0; i < p->n_notes && rv == TC_OK; i++) {
+        const note *nt = &p->notes[i];
+        tc_problem *existing = problem_at(p->report, nt->kind, depth);
+        if (existing != NULL) {
+            rv = amend(p, existing, nt);
+            continue;
+        }
+        char detail[sizeof(nt->f) + 64];
+        detail[0] = '\0';
+        for (size_t k = 0; k < nt->n; k++) {
+            if (k)
+                strcat(detail, "; ");
+            strcat(detail, nt->f[k].text);
+        }
+        if (nt->truncated)
+            strcat(detail, "; and more");
         tc_render_vars vars;
         tc_cert_vars cv;
         memset(&vars, 0, sizeof(vars));
@@ -123,11 +180,10 @@ static tc_status notes_flush(pol *p, int depth, const char *what)
                                       p->now, p->params->purpose, &vars);
         else
             vars.cert = what;
-        vars.detail = p->notes[i].text;
+        vars.detail = detail;
         vars.hostname = p->params->hostname;
         size_t before = p->report->n_problems;
-        rv = tc_report_add(p->report, p->notes[i].kind, depth, 0, NULL,
-                           &vars, p->err);
+        rv = tc_report_add(p->report, nt->kind, depth, 0, NULL, &vars, p->err);
         /* Templates open with {cert} ("the server certificate ..."). */
         if (rv == TC_OK && p->report->n_problems > before) {
             char *m = p->report->problems[before].message;
@@ -180,8 +236,8 @@ static int has_ext(X509 *x, int nid)
 
 static const char *nid_name(int nid)
 {
-    const char *ln = OBJ_nid2ln(nid);
-    return ln ? ln : "an extension";
+    const char *sn = OBJ_nid2sn(nid);
+    return sn ? sn : "an extension";
 }
 
 static int ascii_lower(int c)
@@ -215,11 +271,11 @@ static void rule_version(pol *p, X509 *x, int depth, int role)
     if (v == X509_VERSION_3)
         return;
     if (X509_get_ext_count(x) > 0)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, "version 3 certificate",
                  "it is an X.509 version %ld certificate but carries extensions, "
                  "which only version 3 allows (RFC 5280 section 4.1.2.1)", v + 1);
     else if (role != ROLE_ANCHOR && p->params->purpose == TC_PURPOSE_SERVER)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                  "it is an X.509 version %ld certificate; CA/B BR 7.1.1 requires "
                  "version 3, the only one that can carry subjectAltName and "
                  "basicConstraints", v + 1);
@@ -237,15 +293,15 @@ static void rule_serial(pol *p, X509 *x, int depth, int role)
         len--;
     }
     if (ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER && len > 0)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                  "its serial number is negative; RFC 5280 section 4.1.2.2 "
                  "requires a positive integer");
     else if (len == 0)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                  "its serial number is zero; RFC 5280 section 4.1.2.2 "
                  "requires a positive integer");
     else if (len + ((d[0] & 0x80) ? 1 : 0) > 20)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                  "its serial number is %d octets long; RFC 5280 section "
                  "4.1.2.2 allows at most 20", len + ((d[0] & 0x80) ? 1 : 0));
 }
@@ -266,7 +322,7 @@ static void rule_signature_fields(pol *p, X509 *x, int depth, int role)
         strcpy(n1, "?");
     if (o2 == NULL || OBJ_obj2txt(n2, sizeof(n2), o2, 0) <= 0)
         strcpy(n2, "?");
-    note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+    note_add(p, TC_KIND_MALFORMED_CERTIFICATE, "signature algorithm",
              "its two signature algorithm fields differ (%s outside, %s "
              "inside the signed part); RFC 5280 section 4.1.1.2 requires "
              "them to be identical", n1, n2);
@@ -277,11 +333,11 @@ static void rule_signature_fields(pol *p, X509 *x, int depth, int role)
 static void rule_names(pol *p, X509 *x, int depth, int role)
 {
     if (X509_NAME_entry_count(X509_get_issuer_name(x)) == 0)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, "issuer name is empty",
                  "its issuer name is empty; RFC 5280 section 4.1.2.4 "
                  "requires a non-empty issuer");
     if ((role & ROLE_CA) && X509_NAME_entry_count(X509_get_subject_name(x)) == 0)
-        note_add(p, TC_KIND_INVALID_CA,
+        note_add(p, TC_KIND_INVALID_CA, NULL,
                  "its subject name is empty; RFC 5280 section 4.1.2.6 "
                  "requires a CA certificate to have a non-empty subject");
 }
@@ -313,7 +369,7 @@ static void rule_duplicate_extensions(pol *p, X509 *x, int depth, int role)
         char name[80];
         if (OBJ_obj2txt(name, sizeof(name), v[i], 0) <= 0)
             strcpy(name, "?");
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                  "it carries the %s extension more than once; RFC 5280 "
                  "section 4.2 allows one instance of each extension", name);
         break;
@@ -340,7 +396,7 @@ static void rule_extensions_decode(pol *p, X509 *x, int depth, int role)
             continue;
         }
         int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                  "its %s extension cannot be decoded (its bytes do not follow "
                  "the syntax RFC 5280 gives it)", nid_name(nid));
     }
@@ -353,14 +409,17 @@ static const struct crit_rule {
     int must;
     int roles;
     const char *where;
+    const char *same_as;    /* how OpenSSL's strict check words it, if it has one */
 } CRIT_RULES[] = {
-    { NID_authority_key_identifier, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.1.1" },
-    { NID_subject_key_identifier, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.1.2" },
-    { NID_info_access, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.2.1" },
-    { NID_sinfo_access, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.2.2" },
-    { NID_freshest_crl, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.1.15" },
-    { NID_policy_constraints, MUST_BE_CRITICAL, ROLE_ISSUED, "RFC 5280 section 4.2.1.11" },
-    { NID_inhibit_any_policy, MUST_BE_CRITICAL, ROLE_ISSUED, "RFC 5280 section 4.2.1.14" },
+    { NID_authority_key_identifier, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.1.1",
+      "authorityKeyIdentifier extension is marked critical" },
+    { NID_subject_key_identifier, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.1.2",
+      "subjectKeyIdentifier extension is marked critical" },
+    { NID_info_access, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.2.1", NULL },
+    { NID_sinfo_access, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.2.2", NULL },
+    { NID_freshest_crl, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.1.15", NULL },
+    { NID_policy_constraints, MUST_BE_CRITICAL, ROLE_ISSUED, "RFC 5280 section 4.2.1.11", NULL },
+    { NID_inhibit_any_policy, MUST_BE_CRITICAL, ROLE_ISSUED, "RFC 5280 section 4.2.1.14", NULL },
 };
 
 static void rule_criticality(pol *p, X509 *x, int depth, int role)
@@ -373,7 +432,7 @@ static void rule_criticality(pol *p, X509 *x, int depth, int role)
         int crit = X509_EXTENSION_get_critical(X509_get_ext(x, idx)) != 0;
         if (crit != r->must)
             note_add(p, (r->nid == NID_policy_constraints || r->nid == NID_inhibit_any_policy)
-                            ? TC_KIND_INVALID_CA : TC_KIND_MALFORMED_CERTIFICATE,
+                            ? TC_KIND_INVALID_CA : TC_KIND_MALFORMED_CERTIFICATE, r->same_as,
                      "its %s extension is %s; %s requires it to be %s",
                      nid_name(r->nid), crit ? "marked critical" : "not marked critical",
                      r->where, r->must ? "critical" : "non-critical");
@@ -401,8 +460,9 @@ static void rule_nonempty_lists(pol *p, X509 *x, int depth, int role)
         if (ASN1_STRING_length(v) == 2 && d[0] == 0x30 && d[1] == 0x00)
             note_add(p, NONEMPTY_EXTS[i] == NID_policy_constraints
                             ? TC_KIND_INVALID_CA : TC_KIND_MALFORMED_CERTIFICATE,
-                     "its %s extension is an empty list; RFC 5280 requires at "
-                     "least one entry", nid_name(NONEMPTY_EXTS[i]));
+                     NONEMPTY_EXTS[i] == NID_subject_alt_name ? "subjectAltName extension is empty" : NULL,
+                     "its %s extension is empty (an empty list; RFC 5280 "
+                     "requires at least one entry)", nid_name(NONEMPTY_EXTS[i]));
     }
 }
 
@@ -422,18 +482,18 @@ static void rule_authority_key_id(pol *p, X509 *x, int depth, int role)
          * the extension are trusted (cve::cve-2024-0567). */
         if (crit == -1 && role != ROLE_ANCHOR &&
             X509_get_version(x) == X509_VERSION_3 && !(xflags(x) & EXFLAG_SS))
-            note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, "no authorityKeyIdentifier",
                      "it has no authorityKeyIdentifier extension; RFC 5280 "
                      "section 4.2.1.1 requires one in every certificate that "
                      "is not self-signed");
         return;
     }
     if (akid->keyid == NULL)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                  "its authorityKeyIdentifier has no keyIdentifier field, which "
                  "RFC 5280 section 4.2.1.1 requires");
     if ((akid->issuer == NULL) != (akid->serial == NULL))
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                  "its authorityKeyIdentifier has %s without %s; X.509 "
                  "requires both fields or neither",
                  akid->issuer ? "authorityCertIssuer" : "authorityCertSerialNumber",
@@ -444,7 +504,7 @@ static void rule_authority_key_id(pol *p, X509 *x, int depth, int role)
     else if (xflags(x) & EXFLAG_SI)
         issuer = x;
     if (issuer != NULL && X509_check_akid(issuer, akid) != X509_V_OK)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, issuer == x
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL, issuer == x
                  ? "its authorityKeyIdentifier does not describe its own key and "
                    "serial, although it is self-issued (CA/B BR 7.1.2.1.3)"
                  : "its authorityKeyIdentifier does not describe the certificate "
@@ -458,9 +518,9 @@ static void rule_subject_key_id(pol *p, X509 *x, int depth, int role)
 {
     if (X509_get_version(x) == X509_VERSION_3 && is_ca(x) &&
         !has_ext(x, NID_subject_key_identifier))
-        note_add(p, TC_KIND_INVALID_CA,
-                 "it has no subjectKeyIdentifier extension; RFC 5280 section "
-                 "4.2.1.2 requires one in every CA certificate");
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, "without a subjectKeyIdentifier",
+                 "it is a CA certificate without a subjectKeyIdentifier "
+                 "extension, which RFC 5280 section 4.2.1.2 requires");
 }
 
 /* RFC 5280 4.2.1.9 and 4.2.1.3, CA/B BR 7.1.2.7.8: cA, keyCertSign and
@@ -471,18 +531,18 @@ static void rule_basic_constraints(pol *p, X509 *x, int depth, int role)
     uint32_t ku = X509_get_key_usage(x);   /* all bits when absent */
     int has_ku = (f & EXFLAG_KUSAGE) != 0;
     if (has_ku && ku == 0)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                  "its keyUsage extension has no bit set; RFC 5280 section "
                  "4.2.1.3 requires at least one");
     if (role == ROLE_LEAF) {
         if (f & EXFLAG_CA)
-            note_add(p, TC_KIND_INVALID_PURPOSE,
+            note_add(p, TC_KIND_INVALID_PURPOSE, "CA certificate",
                      "it is a CA certificate (basicConstraints cA=TRUE) used as "
                      "the end-entity certificate; CA/B BR 7.1.2.7.8 requires "
                      "cA=FALSE there, and Firefox refuses it "
                      "(MOZILLA_PKIX_ERROR_CA_CERT_USED_AS_END_ENTITY)");
         else if (has_ku && (ku & KU_KEY_CERT_SIGN))
-            note_add(p, TC_KIND_INVALID_PURPOSE,
+            note_add(p, TC_KIND_INVALID_PURPOSE, "keyCertSign",
                      "its keyUsage asserts keyCertSign although it is not a CA "
                      "(basicConstraints cA is not TRUE); RFC 5280 section "
                      "4.2.1.3 forbids that");
@@ -492,14 +552,14 @@ static void rule_basic_constraints(pol *p, X509 *x, int depth, int role)
     if (idx < 0) {
         /* A version 1 anchor cannot carry extensions at all. */
         if (X509_get_version(x) == X509_VERSION_3)
-            note_add(p, TC_KIND_INVALID_CA,
+            note_add(p, TC_KIND_INVALID_CA, NULL,
                      "it has no basicConstraints extension; RFC 5280 section "
                      "4.2.1.9 requires every CA certificate to carry one with "
                      "cA=TRUE");
         return;
     }
     if (!(f & EXFLAG_CA)) {
-        note_add(p, TC_KIND_INVALID_CA,
+        note_add(p, TC_KIND_INVALID_CA, NULL,
                  "its basicConstraints does not assert cA=TRUE (RFC 5280 "
                  "section 4.2.1.9)");
         return;
@@ -508,12 +568,12 @@ static void rule_basic_constraints(pol *p, X509 *x, int depth, int role)
      * basicConstraints. */
     if (role == ROLE_INTERMEDIATE &&
         !X509_EXTENSION_get_critical(X509_get_ext(x, idx)))
-        note_add(p, TC_KIND_INVALID_CA,
+        note_add(p, TC_KIND_INVALID_CA, "basicConstraints extension is not marked critical",
                  "its basicConstraints extension is not marked critical; RFC "
                  "5280 section 4.2.1.9 requires it to be critical in a CA "
                  "certificate");
     if (has_ku && !(ku & KU_KEY_CERT_SIGN))
-        note_add(p, TC_KIND_INVALID_CA,
+        note_add(p, TC_KIND_INVALID_CA, NULL,
                  "its keyUsage does not include keyCertSign (RFC 5280 section "
                  "4.2.1.3)");
 }
@@ -575,21 +635,21 @@ static void rule_extended_key_usage(pol *p, X509 *x, int depth, int role)
     int any = eku_has_nid(eku, NID_anyExtendedKeyUsage);
     if (role == ROLE_LEAF && p->params->purpose == TC_PURPOSE_SERVER) {
         if (any)
-            note_add(p, TC_KIND_INVALID_PURPOSE,
+            note_add(p, TC_KIND_INVALID_PURPOSE, NULL,
                      "its extendedKeyUsage includes anyExtendedKeyUsage, which "
                      "CA/B BR 7.1.2.7.10 forbids in a server certificate");
         if (crit)
-            note_add(p, TC_KIND_INVALID_PURPOSE,
+            note_add(p, TC_KIND_INVALID_PURPOSE, NULL,
                      "its extendedKeyUsage extension is marked critical, which "
                      "CA/B BR 7.1.2.7.6 forbids in a server certificate");
     }
     char want[128];
     if (!any && missing_eku(p, eku, want, sizeof(want))) {
         if (role == ROLE_LEAF)
-            note_add(p, TC_KIND_INVALID_PURPOSE,
+            note_add(p, TC_KIND_INVALID_PURPOSE, "extendedKeyUsage",
                      "its extendedKeyUsage does not include %s", want);
         else if (role == ROLE_INTERMEDIATE)
-            note_add(p, TC_KIND_INVALID_PURPOSE,
+            note_add(p, TC_KIND_INVALID_PURPOSE, NULL,
                      "it is an intermediate CA whose extendedKeyUsage does not "
                      "include %s, so the certificates it issues may not be used "
                      "for that either (CA/B BR 7.1.2.2)", want);
@@ -668,12 +728,12 @@ static void rule_subject_alt_name(pol *p, X509 *x, int depth, int role)
     if (gens == NULL) {
         /* crit >= 0: present but undecodable, see rule_extensions_decode */
         if (crit == -1 && subject_empty)
-            note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                      "its subject is empty and it has no subjectAltName "
                      "extension, so it names nothing (RFC 5280 section 4.2.1.6)");
         else if (crit == -1 && p->params->purpose == TC_PURPOSE_SERVER &&
                  p->params->hostname == NULL)
-            note_add(p, TC_KIND_INVALID_PURPOSE,
+            note_add(p, TC_KIND_INVALID_PURPOSE, NULL,
                      "it has no subjectAltName extension: TLS clients match "
                      "server names only against subjectAltName entries (RFC "
                      "6125, CA/B BR 7.1.2.7.12), so no client accepts it for "
@@ -681,11 +741,12 @@ static void rule_subject_alt_name(pol *p, X509 *x, int depth, int role)
         return;
     }
     if (subject_empty && !crit)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
-                 "its subject is empty, so RFC 5280 section 4.2.1.6 requires its "
-                 "subjectAltName extension to be marked critical, and it is not");
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, "subjectAltName extension is not marked critical",
+                 "its subject name is empty and its subjectAltName extension is "
+                 "not marked critical, which RFC 5280 section 4.2.1.6 requires "
+                 "when the subject is empty");
     if (!subject_empty && crit && p->params->purpose == TC_PURPOSE_SERVER)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                  "its subjectAltName extension is marked critical although its "
                  "subject is not empty; CA/B BR 7.1.2.7.12 requires it to be "
                  "non-critical then");
@@ -700,7 +761,7 @@ static void rule_subject_alt_name(pol *p, X509 *x, int depth, int role)
             if (why == NULL)
                 continue;
             printable(shown, sizeof(shown), d, len);
-            note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                      "its subjectAltName entry DNS:%s is not a valid DNS name "
                      "(%s; RFC 5280 section 4.2.1.6)", shown, why);
             listed++;
@@ -708,7 +769,7 @@ static void rule_subject_alt_name(pol *p, X509 *x, int depth, int role)
             int len = ASN1_STRING_length(g->d.iPAddress);
             if (len == 4 || len == 16)
                 continue;
-            note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                      "its subjectAltName has an IP address entry of %d bytes; "
                      "an address is 4 (IPv4) or 16 (IPv6) bytes (RFC 5280 "
                      "section 4.2.1.6)", len);
@@ -719,7 +780,7 @@ static void rule_subject_alt_name(pol *p, X509 *x, int depth, int role)
             if (email_valid(d, len))
                 continue;
             printable(shown, sizeof(shown), d, len);
-            note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                      "its subjectAltName entry email:%s is not a mailbox "
                      "address (RFC 5280 section 4.2.1.6)", shown);
             listed++;
@@ -828,7 +889,7 @@ static void rule_common_name(pol *p, X509 *x, int depth, int role)
             cn_is_unicode_domain((const unsigned char *)cn, (size_t)len)) {
             char shown[400];
             printable(shown, sizeof(shown), (const unsigned char *)cn, (size_t)len);
-            note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                      "its subject CN \"%s\" is a domain name in Unicode form; "
                      "CA/B BR 7.1.4.3 requires the CN to be a copy of a dNSName "
                      "entry, and those are ASCII (the xn-- form), so that no two "
@@ -845,7 +906,7 @@ static void rule_common_name(pol *p, X509 *x, int depth, int role)
                       (size_t)ASN1_STRING_length(g->d.dNSName));
         else if (!ip_text(g->d.iPAddress, san, sizeof(san)))
             strcpy(san, "?");
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                  "its subject CN \"%s\" names the same host as its "
                  "subjectAltName entry %s%s but is written differently; CA/B BR "
                  "7.1.4.3 requires the CN to be a character-for-character copy "
@@ -869,7 +930,7 @@ static void rule_name_constraints(pol *p, X509 *x, int depth, int role)
     if (idx < 0)
         return;
     if (!is_ca(x)) {
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                  "it carries a nameConstraints extension, which RFC 5280 "
                  "section 4.2.1.10 allows only in CA certificates");
         return;
@@ -880,12 +941,12 @@ static void rule_name_constraints(pol *p, X509 *x, int depth, int role)
     int np = nc->permittedSubtrees ? sk_GENERAL_SUBTREE_num(nc->permittedSubtrees) : -1;
     int ne = nc->excludedSubtrees ? sk_GENERAL_SUBTREE_num(nc->excludedSubtrees) : -1;
     if (np <= 0 && ne <= 0)
-        note_add(p, TC_KIND_INVALID_CA,
+        note_add(p, TC_KIND_INVALID_CA, NULL,
                  "its nameConstraints extension lists neither permitted nor "
                  "excluded names; RFC 5280 section 4.2.1.10 and CA/B BR "
                  "7.1.2.5.2 require at least one");
     else if (np == 0 || ne == 0)
-        note_add(p, TC_KIND_INVALID_CA,
+        note_add(p, TC_KIND_INVALID_CA, NULL,
                  "its nameConstraints extension has an empty %s list; RFC 5280 "
                  "section 4.2.1.10 requires each list present to name at least "
                  "one subtree", np == 0 ? "permitted" : "excluded");
@@ -900,7 +961,7 @@ static void rule_public_key(pol *p, X509 *x, int depth, int role)
 {
     EVP_PKEY *k = X509_get0_pubkey(x);
     if (k == NULL) {
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                  "its public key cannot be decoded");
         return;
     }
@@ -909,9 +970,9 @@ static void rule_public_key(pol *p, X509 *x, int depth, int role)
     case EVP_PKEY_RSA:
     case EVP_PKEY_RSA_PSS:
         if (bits < 2048)
-            note_add(p, TC_KIND_WEAK_KEY, "%d-bit RSA", bits);
+            note_add(p, TC_KIND_WEAK_KEY, "-bit RSA", "%d-bit RSA", bits);
         else if (bits % 8 != 0)
-            note_add(p, TC_KIND_WEAK_KEY,
+            note_add(p, TC_KIND_WEAK_KEY, NULL,
                      "%d-bit RSA (a modulus that is not a whole number of "
                      "bytes, which CA/B BR 6.1.5 forbids)", bits);
         break;
@@ -920,9 +981,10 @@ static void rule_public_key(pol *p, X509 *x, int depth, int role)
         char group[80];
         size_t glen = 0;
         if (EVP_PKEY_get_group_name(k, group, sizeof(group), &glen) != 1 || glen == 0) {
-            note_add(p, TC_KIND_WEAK_KEY,
-                     "%d-bit EC (with explicit curve parameters instead of a "
-                     "named curve, which CA/B BR 7.1.3.1.2 forbids)", bits);
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, "explicit curve parameters",
+                     "its %d-bit EC key spells out explicit curve parameters "
+                     "instead of naming a curve, which CA/B BR 7.1.3.1.2 "
+                     "forbids", bits);
             break;
         }
         size_t i;
@@ -930,13 +992,13 @@ static void rule_public_key(pol *p, X509 *x, int depth, int role)
             if (strcmp(group, CURVES[i]) == 0)
                 break;
         if (i == sizeof(CURVES) / sizeof(CURVES[0]))
-            note_add(p, TC_KIND_WEAK_KEY,
+            note_add(p, TC_KIND_WEAK_KEY, "-bit EC",
                      "%d-bit EC (curve %s; clients accept only P-256, P-384 "
                      "and P-521, CA/B BR 6.1.5)", bits, group);
         break;
     }
     case EVP_PKEY_DSA:
-        note_add(p, TC_KIND_WEAK_KEY,
+        note_add(p, TC_KIND_WEAK_KEY, "DSA",
                  "%d-bit DSA (DSA, which browsers no longer accept and CA/B "
                  "BR 6.1.5 forbids)", bits);
         break;
@@ -972,10 +1034,10 @@ static void rule_validity_encoding(pol *p, X509 *x, int depth, int role)
 {
     const char *why;
     if ((why = time_encoding_error(X509_get0_notBefore(x))) != NULL)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                  "its notBefore is %s (RFC 5280 section 4.1.2.5)", why);
     if ((why = time_encoding_error(X509_get0_notAfter(x))) != NULL)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
                  "its notAfter is %s (RFC 5280 section 4.1.2.5)", why);
 }
 
@@ -1060,7 +1122,7 @@ static void check_wildcards_vs_exclusions(pol *p)
                 printable(ws, sizeof(ws), w, wlen);
                 printable(cs, sizeof(cs), c, clen);
                 snprintf(who, sizeof(who), "%s", vars.cert ? vars.cert : "a CA above it");
-                note_add(p, TC_KIND_NAME_CONSTRAINTS_VIOLATION,
+                note_add(p, TC_KIND_NAME_CONSTRAINTS_VIOLATION, NULL,
                          "its wildcard name %s covers %s, which %s excludes "
                          "(a client matching the wildcard would accept a name "
                          "the CA may not issue for; CVE-2025-61727)", ws, cs, who);
@@ -1071,7 +1133,7 @@ static void check_wildcards_vs_exclusions(pol *p)
         NAME_CONSTRAINTS_free(nc);
     }
     if (budget <= 0 && !found)
-        note_add(p, TC_KIND_NAME_CONSTRAINTS_VIOLATION,
+        note_add(p, TC_KIND_NAME_CONSTRAINTS_VIOLATION, NULL,
                  "it has more names and its CAs more constraints than can be "
                  "checked in reasonable time (%ld comparisons); refused as a "
                  "denial-of-service guard", MAX_NAME_CHECKS);
@@ -1102,7 +1164,7 @@ static void check_constraint_volume(pol *p, int depth)
                     + sk_GENERAL_SUBTREE_num(nc->excludedSubtrees);
         NAME_CONSTRAINTS_free(nc);
         if (cons > MAX_NAME_CHECKS / names) {
-            note_add(p, TC_KIND_NAME_CONSTRAINTS_VIOLATION,
+            note_add(p, TC_KIND_NAME_CONSTRAINTS_VIOLATION, NULL,
                      "it has %ld names and a CA above it %ld name constraints, "
                      "more than the %ld comparisons a verifier will make; refused "
                      "as a denial-of-service guard, so its names cannot be shown "
@@ -1127,7 +1189,7 @@ static tc_status check_max_depth(pol *p)
         return TC_OK;
     char what[64];
     snprintf(what, sizeof(what), "max_depth=%d", p->params->max_depth);
-    note_add(p, TC_KIND_PATH_LENGTH_EXCEEDED,
+    note_add(p, TC_KIND_PATH_LENGTH_EXCEEDED, NULL,
              "the path has %d intermediate CA certificate%s (self-issued ones "
              "not counted), more than the %d allowed", count,
              count == 1 ? "" : "s", p->params->max_depth);
@@ -1149,7 +1211,7 @@ static tc_status check_crls(pol *p)
             X509 *x = sk_X509_value(p->path, d);
             if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) != 0)
                 continue;
-            note_add(p, TC_KIND_CHAIN_INVALID,
+            note_add(p, TC_KIND_CHAIN_INVALID, NULL,
                      "the CRL its issuer published has no CRLNumber extension, "
                      "which RFC 5280 section 5.2.3 requires, so its revocation "
                      "status cannot be judged");

@@ -67,7 +67,7 @@ static const row ROWS[] = {
     { "leaf nameConstraints", t_leaf_nc, TC_PURPOSE_SERVER, "api.example.com", TC_KIND_MALFORMED_CERTIFICATE, 0 },
     { "leaf empty AIA", t_leaf_empty_aia, TC_PURPOSE_SERVER, "api.example.com", TC_KIND_MALFORMED_CERTIFICATE, 0 },
     { "intermediate BC not critical", t_inter_bc_noncrit, TC_PURPOSE_SERVER, "api.example.com", TC_KIND_INVALID_CA, 1 },
-    { "intermediate without SKI", t_inter_no_ski, TC_PURPOSE_SERVER, "api.example.com", TC_KIND_INVALID_CA, 1 },
+    { "intermediate without SKI", t_inter_no_ski, TC_PURPOSE_SERVER, "api.example.com", TC_KIND_MALFORMED_CERTIFICATE, 1 },
     { "intermediate EKU clientAuth, server", t_inter_eku_client, TC_PURPOSE_SERVER, "api.example.com", TC_KIND_INVALID_PURPOSE, 1 },
     { "intermediate EKU clientAuth, client", t_inter_eku_client, TC_PURPOSE_CLIENT, NULL, TC_KIND__COUNT, 0 },
     { "wildcard over excluded name", t_inter_nc_excludes, TC_PURPOSE_SERVER, "foo.example.com", TC_KIND_NAME_CONSTRAINTS_VIOLATION, 0 },

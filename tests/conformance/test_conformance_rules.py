@@ -224,7 +224,8 @@ ROWS: List[Any] = [
     # basicConstraints and keyUsage, RFC 5280 4.2.1.3 / 4.2.1.9, CA/B 7.1.2.7.8
     ("intermediate basicConstraints not critical", _chain(inter={"bc_critical": False}),
      {}, "invalid_ca", 1),
-    ("intermediate without subjectKeyIdentifier", _chain(inter={"ski": False}), {}, "invalid_ca", 1),
+    ("intermediate without subjectKeyIdentifier", _chain(inter={"ski": False}), {},
+     "malformed_certificate", 1),
     ("intermediate policyConstraints not critical",
      _chain(inter={"extra": [(x509.PolicyConstraints(require_explicit_policy=None,
                                                      inhibit_policy_mapping=0), False)]}),
@@ -356,12 +357,17 @@ def test_problem_message_names_the_rule():
 
 
 def test_several_findings_on_one_certificate_are_listed_together():
-    ch = Chain(leaf={"aki": False, "eku_critical": True, "cn": "API.example.com"})
+    """One problem per kind and certificate, saying every rule it breaks,
+    whether OpenSSL's strict checks (verify.c) or policy.c found them."""
+    ch = Chain(leaf={"aki": False, "cn": "API.example.com", "dns": [HOST, "a_b.example.com"]})
     malformed = [p for p in ch.verify().errors
                  if p.kind == "malformed_certificate" and p.depth == 0]
     assert len(malformed) == 1
-    assert "authorityKeyIdentifier" in malformed[0].message
-    assert "API.example.com" in malformed[0].message
+    msg = malformed[0].message
+    assert "no authorityKeyIdentifier" in msg
+    assert 'subject CN "API.example.com" names the same host' in msg
+    assert "DNS:a_b.example.com is not a valid DNS name" in msg
+    assert msg.count("authorityKeyIdentifier") == 1, msg
 
 
 def test_max_depth_does_not_count_self_issued():
