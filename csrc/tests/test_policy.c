@@ -88,6 +88,7 @@ static int has_problem(const tc_report *r, tc_kind kind, int depth)
 static void run_row(const row *t)
 {
     pki_spec rs = pki_ca(T0, "Policy Root", NULL);
+    rs.no_akid = 1;     /* a self-signed root: AKI optional (RFC 5280 4.2.1.1) */
     pki_spec is = pki_ca(T0, "Policy CA", NULL);
     pki_spec ls = pki_leaf(T0, "api.example.com", NULL);
     t->tweak(&rs, &is, &ls);
@@ -126,6 +127,43 @@ static void run_row(const row *t)
     sk_X509_pop_free(path, X509_free);
     pki_free(&leaf);
     pki_free(&inter);
+    pki_free(&root);
+}
+
+/* A problem verify.c already reported for the same (kind, certificate)
+ * gets policy.c's other findings appended, not the ones it already says. */
+static void findings_join_an_existing_problem(void)
+{
+    pki_spec rs = pki_ca(T0, "Policy Root", NULL);
+    rs.no_akid = 1;
+    pki_cert root = pki_mint(&rs);
+    pki_spec ls = pki_leaf(T0, "api.example.com", &root);
+    ls.cn = "API.example.com";
+    ls.no_akid = 1;
+    pki_cert leaf = pki_mint(&ls);
+    STACK_OF(X509) *path = pki_stack(leaf.x, root.x, NULL);
+    tc_verify_params p;
+    tc_verify_params_init(&p);
+    p.at = T0;
+    p.has_at = 1;
+    p.hostname = "api.example.com";
+    tc_report *r = NULL;
+    tc_error err;
+    CHECK(tc_report_new(&r, &err) == TC_OK);
+    tc_render_vars v;
+    memset(&v, 0, sizeof(v));
+    v.cert = "the server certificate";
+    v.detail = "it has no authorityKeyIdentifier extension, which RFC 5280 section 4.2.1.1 requires";
+    CHECK(tc_report_add(r, TC_KIND_MALFORMED_CERTIFICATE, 0, 85, NULL, &v, &err) == TC_OK);
+    CHECK(tc_policy_check(r, path, &p, &err) == TC_OK);
+    CHECK(r->n_problems == 1);
+    const char *m = r->problems[0].message;
+    CHECK(strstr(m, " Also: its subject CN \"API.example.com\" names the same host") != NULL);
+    const char *first = strstr(m, "authorityKeyIdentifier");
+    CHECK(first != NULL && strstr(first + 1, "authorityKeyIdentifier") == NULL);
+    tc_report_free(r);
+    sk_X509_pop_free(path, X509_free);
+    pki_free(&leaf);
     pki_free(&root);
 }
 
@@ -172,6 +210,7 @@ int main(void)
 {
     for (size_t i = 0; i < sizeof(ROWS) / sizeof(ROWS[0]); i++)
         run_row(&ROWS[i]);
+    findings_join_an_existing_problem();
     system_roots_pass();
     return TC_TEST_DONE();
 }
