@@ -428,6 +428,67 @@ const tc_error *tc_check_error(const tc_check *c);
 /* Monotonic clock in nanoseconds. */
 int64_t tc_now_ns(void);
 
+/* ------------------------------------------------------------------ */
+/* Many checks (multi.c; owner: many-endpoints helper)                 */
+/* ------------------------------------------------------------------ */
+
+/* Runs many live checks on ONE thread with at most `concurrency` in
+ * flight: epoll over the machines' sockets, one timer for their
+ * deadlines.  A check's machine (and so its deadline) starts only when a
+ * slot frees up, so a check queued behind 100,000 others still gets its
+ * whole timeout.  Results come out as they complete. */
+typedef struct tc_multi tc_multi;
+
+/* concurrency >= 1.  Makes sure the process may open that many sockets
+ * next to the descriptors it already has: raises the RLIMIT_NOFILE soft
+ * limit to the hard limit when needed, and fails with TC_E_IO (sys_errno
+ * EMFILE) and a sentence naming the limit when even the hard limit is
+ * too low. */
+TC_MUST_USE tc_status tc_multi_new(size_t concurrency, tc_multi **out,
+                                   tc_error *err);
+/* Closes every socket, frees every machine, queued check and result.
+ * NULL ok.  Never while another thread is inside tc_multi_run. */
+void tc_multi_free(tc_multi *m);
+
+/* Queues one check; `tag` comes back with its result.  Thread-safe: may
+ * be called while another thread runs tc_multi_run (which it wakes).
+ * Copies *p (strings, required EKUs; CRLs are up-referenced) and takes a
+ * reference on client, so the caller's memory may go at once. */
+TC_MUST_USE tc_status tc_multi_add(tc_multi *m, tc_client *client,
+                                   const tc_check_params *p, uint64_t tag,
+                                   tc_error *err);
+/* Thread-safe: drops the queued or running check `tag` (its socket is
+ * closed by the running thread at its next wake-up); it yields no
+ * result.  Unknown tags are ignored. */
+void tc_multi_cancel(tc_multi *m, uint64_t tag);
+/* Thread-safe: makes a running tc_multi_run return soon. */
+void tc_multi_wake(tc_multi *m);
+
+/* Drives the checks until at least one result is ready, nothing is left
+ * to run, tc_multi_wake was called, a signal interrupted the wait, or
+ * max_wait_ns passed (so a caller can look at signals between calls).
+ * *ready: results waiting for tc_multi_pop.  One thread at a time.
+ * TC_FAIL only when the driver itself failed (epoll). */
+TC_MUST_USE tc_status tc_multi_run(tc_multi *m, int64_t max_wait_ns,
+                                   size_t *ready, tc_error *err);
+/* Takes the oldest result, in completion order: 1 with *tag and either
+ * *report (the caller frees it) or, when the check could not run at all
+ * (tc_check_new refused its parameters, out of memory, no socket left),
+ * *report NULL and *check_err filled.  0 when no result is ready. */
+int tc_multi_pop(tc_multi *m, uint64_t *tag, tc_report **report,
+                 tc_error *check_err);
+
+typedef struct tc_multi_stats {
+    size_t queued;          /* added, not started */
+    size_t in_flight;       /* machines running now */
+    size_t ready;           /* results not yet popped */
+    size_t max_in_flight;   /* the most ever running at once */
+    size_t concurrency;     /* the limit given to tc_multi_new */
+    uint64_t started, completed;
+} tc_multi_stats;
+/* Thread-safe snapshot. */
+void tc_multi_get_stats(tc_multi *m, tc_multi_stats *out);
+
 #ifdef __cplusplus
 }
 #endif
