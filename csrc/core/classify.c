@@ -810,6 +810,15 @@ static void fact_badext(const tc_judge *j, X509 *x, int depth, X509 *child, tb *
         else if (m->ext_free != NULL)
             m->ext_free(decoded);
     }
+    ASN1_BIT_STRING *ku = X509_get_ext_d2i(x, NID_key_usage, NULL, NULL);
+    int empty_ku = ku != NULL;
+    for (int bit = 0; empty_ku && bit < 9; bit++)
+        empty_ku = !ASN1_BIT_STRING_get_bit(ku, bit);
+    ASN1_BIT_STRING_free(ku);
+    if (empty_ku) {
+        tb_add(b, "its keyUsage extension is empty, and RFC 5280 section 4.2.1.3 requires at least one usage");
+        return;
+    }
     BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
     int pathlen_without_ca = bc != NULL && bc->pathlen != NULL && !bc->ca;
     int negative = bc != NULL && bc->pathlen != NULL && ASN1_INTEGER_get(bc->pathlen) < 0;
@@ -854,13 +863,20 @@ enum {
     CLS_ISSUER_SIDE = 1 << 3,  /* about the issuer of the certificate checked */
     /* Moot for the trust anchor, which is trusted input to path validation
      * (RFC 5280 section 6.1.1 (d)), not a certificate of the path: whether
-     * it is revoked (OpenSSL's CRL_CHECK_ALL asks anyway), and whether it
-     * has a keyUsage extension (RFC 5280 section 6.3.3 (f) checks keyUsage
-     * only "if present"; roots without one are in the system store). */
+     * it is revoked (OpenSSL's CRL_CHECK_ALL asks anyway), and the profile
+     * rules that roots of the Mozilla/Debian store still in use break and
+     * every browser accepts: no keyUsage (Go Daddy Class 2, Starfield
+     * Class 2; RFC 5280 section 6.3.3 (f) checks keyUsage only "if
+     * present"), a non-critical basicConstraints (the same, Chunghwa ePKI
+     * Root), no subjectKeyIdentifier (TWCA Global Root CA).  Costs two
+     * x509-limbo cases that expect these roots refused (docs/conformance.md). */
     CLS_NOT_ANCHOR = 1 << 4,
     /* OpenSSL calls a certificate expired at its notAfter second; RFC 5280
      * section 4.1.2.5 says the validity period includes notAfter. */
     CLS_INCLUSIVE_END = 1 << 5,
+    /* Says only that OpenSSL stopped: worded only when nothing more
+     * specific explains the refusal (tc_classify_vague). */
+    CLS_VAGUE = 1 << 6,
 };
 
 typedef struct cls_row {
@@ -878,7 +894,7 @@ typedef struct cls_row {
 #define NOCRL "its revocation status could not be checked: "
 
 static const cls_row ROWS[] = {
-    ROW(X509_V_ERR_UNSPECIFIED, CHAIN_INVALID, 0, F_NONE,
+    ROW(X509_V_ERR_UNSPECIFIED, CHAIN_INVALID, CLS_VAGUE, F_NONE,
         "OpenSSL reported an unspecified verification error"),
     ROW(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, INCOMPLETE_CHAIN, CLS_TRUST | CLS_BLOCKS, F_NONE,
         "its issuer could not be found"),
@@ -1007,7 +1023,7 @@ static const cls_row ROWS[] = {
     ROW(X509_V_ERR_CA_MD_TOO_WEAK, WEAK_SIGNATURE, 0, F_SIGALG, "{detail}"),
     ROW(X509_V_ERR_INVALID_CALL, CHAIN_INVALID, CLS_BLOCKS, F_NONE,
         "OpenSSL's verification was called incorrectly (a bug in this program)"),
-    ROW(X509_V_ERR_STORE_LOOKUP, CHAIN_INVALID, CLS_BLOCKS, F_NONE,
+    ROW(X509_V_ERR_STORE_LOOKUP, CHAIN_INVALID, CLS_BLOCKS | CLS_VAGUE, F_NONE,
         "{trust} could not be searched for its issuer"),
     ROW(X509_V_ERR_NO_VALID_SCTS, CHAIN_INVALID, 0, F_NONE,
         "it has no valid Certificate Transparency timestamp (SCT)"),
@@ -1039,13 +1055,13 @@ static const cls_row ROWS[] = {
         "its subject name is empty, which RFC 5280 section 4.1.2.6 allows only for a leaf with a subjectAltName"),
     ROW(X509_V_ERR_MISSING_AUTHORITY_KEY_IDENTIFIER, MALFORMED_CERTIFICATE, 0, F_NONE,
         "it has no authorityKeyIdentifier extension, which RFC 5280 section 4.2.1.1 requires"),
-    ROW(X509_V_ERR_MISSING_SUBJECT_KEY_IDENTIFIER, MALFORMED_CERTIFICATE, 0, F_NONE,
+    ROW(X509_V_ERR_MISSING_SUBJECT_KEY_IDENTIFIER, MALFORMED_CERTIFICATE, CLS_NOT_ANCHOR, F_NONE,
         "it is a CA certificate without a subjectKeyIdentifier extension, which RFC 5280 section 4.2.1.2 requires"),
     ROW(X509_V_ERR_EMPTY_SUBJECT_ALT_NAME, MALFORMED_CERTIFICATE, 0, F_NONE,
         "its subjectAltName extension is empty (RFC 5280 section 4.2.1.6)"),
     ROW(X509_V_ERR_EMPTY_SUBJECT_SAN_NOT_CRITICAL, MALFORMED_CERTIFICATE, 0, F_NONE,
         "its subject name is empty and its subjectAltName extension is not marked critical, which RFC 5280 section 4.2.1.6 requires"),
-    ROW2(X509_V_ERR_CA_BCONS_NOT_CRITICAL, INVALID_CA, 0, F_NONE,
+    ROW2(X509_V_ERR_CA_BCONS_NOT_CRITICAL, INVALID_CA, CLS_NOT_ANCHOR, F_NONE,
          "its basicConstraints extension is not marked critical, as RFC 5280 section 4.2.1.9 requires of a CA certificate, yet it signed {cert}",
          "its basicConstraints says CA:TRUE but is not marked critical (RFC 5280 section 4.2.1.9)"),
     ROW(X509_V_ERR_AUTHORITY_KEY_IDENTIFIER_CRITICAL, MALFORMED_CERTIFICATE, 0, F_NONE,
@@ -1069,6 +1085,20 @@ static const cls_row *row_for(int code)
     if (code > 0 && (size_t)code < sizeof(ROWS) / sizeof(ROWS[0]) && ROWS[code].detail)
         return &ROWS[code];
     return &UNKNOWN_ROW;
+}
+
+static const tc_kind PATH_BREAKING_KINDS[] = {
+    TC_KIND_INCOMPLETE_CHAIN, TC_KIND_UNTRUSTED_ROOT, TC_KIND_SELF_SIGNED,
+    TC_KIND_INVALID_CA, TC_KIND_PATH_LENGTH_EXCEEDED,
+    TC_KIND_NAME_CONSTRAINTS_VIOLATION, TC_KIND_REVOKED,
+};
+
+int tc_kind_breaks_path(tc_kind kind)
+{
+    for (size_t i = 0; i < sizeof(PATH_BREAKING_KINDS) / sizeof(PATH_BREAKING_KINDS[0]); i++)
+        if (PATH_BREAKING_KINDS[i] == kind)
+            return 1;
+    return 0;
 }
 
 int tc_classify_blocks_trust(int code)
@@ -1202,12 +1232,36 @@ tc_status tc_judge_max_depth(const tc_judge *j, int code, int have, tc_error *er
 /* No trusted path: decided by the shape of the path                   */
 /* ------------------------------------------------------------------ */
 
+/* Why OpenSSL would not take c as the issuer of top, most telling first;
+ * *issuer_side says whether that is about c (or about top). */
+static int refusal_reason(X509 *c, X509 *top, int *issuer_side)
+{
+    ERR_set_mark();
+    ASN1_BIT_STRING *ku = X509_get_ext_d2i(c, NID_key_usage, NULL, NULL);
+    int no_certsign = ku != NULL && !ASN1_BIT_STRING_get_bit(ku, 5 /* keyCertSign */);
+    ASN1_BIT_STRING_free(ku);
+    int r;
+    *issuer_side = 1;
+    if (no_certsign)
+        r = X509_V_ERR_KEYUSAGE_NO_CERTSIGN;
+    else if (X509_get_extension_flags(c) & EXFLAG_INVALID)
+        r = X509_V_ERR_INVALID_EXTENSION;
+    else if (X509_check_ca(c) != 1)
+        r = X509_V_ERR_INVALID_CA;
+    else {
+        r = X509_check_issued(c, top);
+        *issuer_side = (row_for(r)->flags & CLS_ISSUER_SIDE) != 0;
+    }
+    ERR_pop_to_mark();
+    return r;
+}
+
 /* A certificate that did sign `top` (its key verifies top's signature),
  * sent or in the store, that OpenSSL would not take as top's issuer;
- * up-referenced, with X509_check_issued()'s reason in *why.  *signer is
- * set when some certificate signed top at all. */
+ * up-referenced, with the reason in *why.  *signer is set when some
+ * certificate signed top at all. */
 static X509 *refused_issuer(const tc_judge *j, X509 *top, STACK_OF(X509) *anchors, int *why,
-                            int *signer)
+                            int *issuer_side, int *signer)
 {
     const X509_NAME *want = X509_get_issuer_name(top);
     for (int pass = 0; pass < 2; pass++) {
@@ -1220,9 +1274,11 @@ static X509 *refused_issuer(const tc_judge *j, X509 *top, STACK_OF(X509) *anchor
                 continue;
             ERR_set_mark();
             int signed_it = X509_verify(top, pk) == 1;
-            int reason = signed_it ? X509_check_issued(c, top) : X509_V_OK;
             ERR_pop_to_mark();
-            *signer |= signed_it;
+            if (!signed_it)
+                continue;
+            *signer = 1;
+            int reason = refusal_reason(c, top, issuer_side);
             if (reason != X509_V_OK && X509_up_ref(c)) {
                 *why = reason;
                 return c;
@@ -1273,12 +1329,12 @@ static tc_status trust_rule(const tc_judge *j, const tc_verr *te, tc_error *err)
     ERR_set_mark();
     STACK_OF(X509) *anchors = X509_STORE_CTX_get1_certs(j->ctx, X509_get_issuer_name(top));
     ERR_pop_to_mark();
-    int why = X509_V_OK, signer = 0;
-    X509 *issuer = refused_issuer(j, top, anchors, &why, &signer);
+    int why = X509_V_OK, issuer_side = 0, signer = 0;
+    X509 *issuer = refused_issuer(j, top, anchors, &why, &issuer_side, &signer);
     tc_status st;
     if (issuer != NULL) {
         const cls_row *row = row_for(why);
-        if (row->flags & CLS_ISSUER_SIDE)
+        if (issuer_side)
             st = add_row(j, row, why, -1, issuer, top, err);
         else
             st = add_row(j, row, why, n - 1, top, NULL, err);
@@ -1308,6 +1364,8 @@ tc_status tc_classify_openssl(const tc_judge *j, const tc_verr *errs, size_t n,
                 trust_err = &errs[i];
             continue;
         }
+        if (row->flags & CLS_VAGUE)
+            continue;
         if (row->flags & CLS_MAXDEPTH) {
             cut = 1;
             if (tc_judge_max_depth(j, errs[i].code, 0, err) != TC_OK)
@@ -1324,5 +1382,19 @@ tc_status tc_classify_openssl(const tc_judge *j, const tc_verr *errs, size_t n,
         return TC_OK;
     if (trust_err != NULL || !j->anchored)
         return trust_rule(j, trust_err, err);
+    return TC_OK;
+}
+
+tc_status tc_classify_vague(const tc_judge *j, const tc_verr *errs, size_t n,
+                            tc_error *err)
+{
+    if (!tc_report_ok(j->report))
+        return TC_OK;
+    for (size_t i = 0; i < n; i++) {
+        const cls_row *row = row_for(errs[i].code);
+        if ((row->flags & CLS_VAGUE)
+            && add_row(j, row, errs[i].code, errs[i].depth, errs[i].cert, NULL, err) != TC_OK)
+            return TC_FAIL;
+    }
     return TC_OK;
 }

@@ -38,6 +38,16 @@ int tc_classify_blocks_trust(int code);
 TC_MUST_USE tc_status tc_classify_openssl(const tc_judge *j, const tc_verr *errs,
                                           size_t n, tc_error *err);
 
+/* The errors that only say OpenSSL stopped (unspecified, store lookup),
+ * worded only when the report has no error yet: call it last. */
+TC_MUST_USE tc_status tc_classify_vague(const tc_judge *j, const tc_verr *errs,
+                                        size_t n, tc_error *err);
+
+/* Kinds that say the path itself does not hold (no anchor, a CA that may
+ * not issue, a constraint broken, a revocation): any of them, from
+ * OpenSSL or from policy.c, leaves report->verified NULL. */
+int tc_kind_breaks_path(tc_kind kind);
+
 /* Adds one problem, filling every template variable.  x NULL means
  * path[depth].  depth -1 is "not about one certificate of the path"; x may
  * still name the certificate meant, and cert_text (when not NULL) replaces

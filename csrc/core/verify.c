@@ -498,10 +498,16 @@ tc_status tc_verify(tc_report *report, const tc_trust *trust, STACK_OF(X509) *ch
         || check_hostname(&j, pleaf, err) != TC_OK || check_expiry_window(&j, err) != TC_OK)
         goto done;
 
+    if (tc_policy_check(report, report->path, params, err) != TC_OK
+        || tc_classify_vague(&j, run.st.errs, run.st.n, err) != TC_OK)
+        goto done;
+
+    /* Verified: a path to an anchor whose links all hold (see CLS_BLOCKS in
+     * classify.c), as OpenSSL and the web-PKI rules of policy.c judge. */
+    for (size_t i = 0; i < report->n_problems; i++)
+        blocked |= tc_kind_breaks_path(report->problems[i].kind);
     if (anchored && !blocked && (report->verified = X509_chain_up_ref(report->path)) == NULL)
         goto nomem;
-    if (tc_policy_check(report, report->path, params, err) != TC_OK)
-        goto done;
     tc_report_sort(report);
     rv = TC_OK;
     goto done;

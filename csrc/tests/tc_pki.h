@@ -219,8 +219,21 @@ static inline pki_cert pki_mint(const pki_spec *s)
         pki_ext(c.x, ix, "extendedKeyUsage", eku);
     if (!s->no_skid)
         pki_ext(c.x, ix, "subjectKeyIdentifier", "hash");
-    if (!s->no_akid && !(s->issuer == NULL && s->no_skid))
+    if (!s->no_akid && X509_get_ext_by_NID(ix, NID_subject_key_identifier, -1) >= 0) {
         pki_ext(c.x, ix, "authorityKeyIdentifier", "keyid:always");
+    } else if (!s->no_akid && s->issuer != NULL) {
+        /* An issuer without SKI (a legacy root): the key identifier is the
+         * SHA-1 of its public key, as RFC 5280 4.2.1.2 method (1) makes it. */
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int mdlen = 0;
+        AUTHORITY_KEYID *akid = AUTHORITY_KEYID_new();
+        if (akid == NULL || !X509_pubkey_digest(ix, EVP_sha1(), md, &mdlen)
+            || (akid->keyid = ASN1_OCTET_STRING_new()) == NULL
+            || !ASN1_OCTET_STRING_set(akid->keyid, md, (int)mdlen)
+            || !X509_add1_ext_i2d(c.x, NID_authority_key_identifier, akid, 0, 0))
+            pki_die("authorityKeyIdentifier");
+        AUTHORITY_KEYID_free(akid);
+    }
     if (s->san) {
         pki_ext(c.x, ix, "subjectAltName", s->san);
     } else if (s->dns) {
