@@ -393,7 +393,7 @@ class Report:
             label = "served by the server" if self.is_live else "as given"
             out.append(f"  Certificates {label} (leaf first):")
             for i, c in enumerate(self.chain):
-                out += _describe_cert(i, c)
+                out += _describe_cert(i, c, self.checked_at)
         elif self.is_live:
             out.append("  No certificate was received.")
         if self.path is not None and self.chain:
@@ -460,7 +460,11 @@ def _wrap(text: str, indent: str) -> List[str]:
                          break_long_words=False) or [indent]
 
 
-def _describe_cert(i: int, c: Certificate) -> List[str]:
+def _describe_cert(i: int, c: Certificate, now: datetime) -> List[str]:
+    """Lines describing certificate i of a chain, its validity judged at
+    `now` (the report's checked_at: verify_chain(at=...) or the real now)."""
+    from ._text import days_phrase
+
     role = "leaf" if i == 0 else ("root" if c.self_signed else "intermediate")
     out = [f"    [{i}] {c.label} ({role})"]
     ind = "        "
@@ -468,13 +472,7 @@ def _describe_cert(i: int, c: Certificate) -> List[str]:
         out += _wrap("issued by itself (self-signed)", ind)
     else:
         out += _wrap(f"issued by {short_name(c.issuer)}", ind)
-    days = c.days_remaining
-    if c.not_after <= datetime.now(timezone.utc):
-        state = f"EXPIRED {-days} day{'s' if days != -1 else ''} ago"
-    elif c.not_before > datetime.now(timezone.utc):
-        state = "NOT YET VALID"
-    else:
-        state = f"{days} day{'s' if days != 1 else ''} left"
+    state, _colour = days_phrase(c, now)
     out += _wrap(f"valid {c.not_before:%Y-%m-%d %H:%M} to {c.not_after:%Y-%m-%d %H:%M} UTC "
                  f"({state})", ind)
     key = f"{c.key_type} {c.key_bits} bits"
