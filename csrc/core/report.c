@@ -168,6 +168,12 @@ tc_status tc_report_add(tc_report *r, tc_kind kind, int depth,
         free(p.inspect_command);
         return tc_error_set(err, TC_E_NOMEM, "out of memory recording a problem");
     }
+    /* Every message and fix is a sentence: templates may open with a
+     * variable ("{cert} expired ...") whose value starts lowercase. */
+    if (p.message[0] >= 'a' && p.message[0] <= 'z')
+        p.message[0] = (char)(p.message[0] - 'a' + 'A');
+    if (p.fix[0] >= 'a' && p.fix[0] <= 'z')
+        p.fix[0] = (char)(p.fix[0] - 'a' + 'A');
     r->problems[r->n_problems++] = p;
     return TC_OK;
 }

@@ -1,5 +1,6 @@
 /* The kinds table and the renderer. */
 #include <stdlib.h>
+#include <string.h>
 #include "tlscheck.h"
 #include "tc_test.h"
 
@@ -39,5 +40,13 @@ int main(void)
     CHECK(!tc_report_ok(r));
     tc_report_free(r);
     tc_report_free(NULL);
+
+    /* A message opening with a lowercase variable still reads as a sentence. */
+    CHECK(tc_report_new(&r, &err) == TC_OK);
+    tc_render_vars low = { .cert = "the server certificate (CN=x)", .not_after = "2025-01-01",
+                           .days = "3 days" };
+    CHECK(tc_report_add(r, TC_KIND_EXPIRED, 0, 10, NULL, &low, &err) == TC_OK);
+    CHECK(strncmp(r->problems[0].message, "The server certificate", 22) == 0);
+    tc_report_free(r);
     return TC_TEST_DONE();
 }
