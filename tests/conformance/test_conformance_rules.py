@@ -324,22 +324,11 @@ ROWS: List[Any] = [
     ("anchor with DSA key", _chain(root={"key": dsa.generate_private_key(2048)}), {}, "weak_key", 2),
 ]
 
-NEEDS_NON_STRICT_ANCHORS = {
-    # policy.c lets these through; verify.c runs OpenSSL with
-    # X509_V_FLAG_X509_STRICT, which refuses them at the anchor too.  See
-    # docs/conformance.md, "Notes for the verification core".
-    "anchor without keyUsage", "anchor without subjectKeyIdentifier",
-    "anchor basicConstraints not critical",
-}
-
-
 @pytest.mark.parametrize("name,build,kw,kind,depth", ROWS, ids=[r[0] for r in ROWS])
 def test_rule(name, build, kw, kind, depth):
     report = build().verify(**kw)
     errors = [(p.kind, p.depth) for p in report.problems if p.severity == "error"]
     if kind is None:
-        if name in NEEDS_NON_STRICT_ANCHORS and errors:
-            pytest.xfail(f"verify.c's strict mode refuses it: {errors}")
         assert report.ok, f"{name}: expected to verify, got {errors}: " + \
             "; ".join(p.message for p in report.errors)
     else:
