@@ -13,6 +13,8 @@ failing chain pass.
 from ._core import OPENSSL_VERSION
 from .api import HostnameMatch, check, match_hostname, verify, verify_chain
 from .certificate import Certificate
+from .many import (InvalidTargets, check_async, check_many, check_many_async,
+                   iter_check_many)
 from .errors import (
     KINDS,
     CertificateExpired,
@@ -57,6 +59,10 @@ __all__ = [
     "match_hostname",
     "check",
     "verify",
+    "check_many",
+    "iter_check_many",
+    "check_async",
+    "check_many_async",
     # result types
     "Certificate",
     "Report",
@@ -95,6 +101,7 @@ __all__ = [
     "ClientCertificateRequired",
     "HandshakeTimedOut",
     "HandshakeFailed",
+    "InvalidTargets",
     # versions
     "__version__",
     "OPENSSL_VERSION",

@@ -57,6 +57,28 @@ class Client:
     def __init__(self, trust: TrustStore, client_cert: Optional[_Bytes] = None,
                  client_key: Optional[_Bytes] = None) -> None: ...
 
+class Batch:
+    """Many live checks driven by one thread (csrc/core/multi.c), at most
+    `concurrency` in flight.  add/cancel/wake/stats are thread-safe; one
+    thread at a time calls run().  Used by pytlscheck.many."""
+    def __init__(self, concurrency: int) -> None: ...
+    def add(self, tag: int, client: Client, host: str, port: int,
+            server_name: Optional[str] = None, timeout: float = 10.0,
+            min_days: int = 30, min_remaining: float = 0.0, at: Optional[float] = None,
+            purpose: int = ..., crls: Optional[Sequence[_Bytes]] = None,
+            max_depth: int = -1, ekus: Optional[Sequence[str]] = None) -> None: ...
+    def run(self, wait: float) -> List[Tuple[int, Union[ReportInfo, BaseException]]]:
+        """Drives the checks with the GIL released until some complete or
+        `wait` seconds pass; (tag, report dict) per completed check, or
+        (tag, exception) for one that could not run.  Signals raise here."""
+    def cancel(self, tag: int) -> None: ...
+    def wake(self) -> None: ...
+    def close(self) -> None: ...
+    def stats(self) -> Dict[str, int]:
+        """queued, in_flight, ready, max_in_flight, concurrency, started, completed."""
+    @property
+    def closed(self) -> bool: ...
+
 def kinds() -> List[Dict[str, str]]:
     """Rows of the kinds table: name, severity, exception, cause, message,
     fix, see_file, see_live; most fundamental first."""

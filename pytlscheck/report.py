@@ -62,6 +62,13 @@ class Problem:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"Problem is immutable (cannot set {name!r})")
 
+    def __reduce__(self) -> Any:
+        # Immutable with __slots__: pickle rebuilds it through __init__
+        # (reports travel between processes, e.g. a batch sharded over Dask).
+        return (_problem, (self.kind, self.severity, self.message, self.fix, self.depth,
+                           self.openssl_code, self.openssl_reason, self.inspect_command,
+                           self.certificate))
+
     @property
     def exception(self) -> Type[TLSCheckError]:
         """The exception class raised for this problem."""
@@ -116,6 +123,15 @@ class Problem:
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(_pretty(self, cycle))
+
+
+def _problem(kind: str, severity: str, message: str, fix: str, depth: int,
+             openssl_code: int, openssl_reason: Optional[str], inspect_command: str,
+             certificate: Optional[Certificate]) -> Problem:
+    """Unpickles a Problem (see Problem.__reduce__)."""
+    return Problem(kind=kind, severity=severity, message=message, fix=fix, depth=depth,
+                   openssl_code=openssl_code, openssl_reason=openssl_reason,
+                   inspect_command=inspect_command, certificate=certificate)
 
 
 def _certs(infos: Optional[Sequence[Mapping[str, Any]]],

@@ -42,4 +42,28 @@ STACK_OF(X509_CRL) *tcpy_crls_from(PyObject *obj, const char *what);
 const char **tcpy_strarray(PyObject *obj, const char *what, PyObject **seq_out,
                            size_t *count);
 
+/* ---- shared by module.c and batch.c ------------------------------- */
+
+/* Verification parameters converted from Python arguments: what
+ * tc_verify_params borrows (CRLs, EKU strings) lives here. */
+typedef struct vparams {
+    tc_verify_params p;
+    STACK_OF(X509_CRL) *crls;
+    const char **ekus;
+    PyObject *ekus_keep;   /* owns the strings ekus points into */
+} vparams;
+
+/* Fills *v (zeroed first); -1 with an exception set.  Clear with
+ * tcpy_vparams_clear in any case. */
+int tcpy_vparams_fill(vparams *v, const char *hostname, PyObject *at,
+                      int purpose, PyObject *crls, int max_depth, int min_days,
+                      double min_remaining, PyObject *ekus);
+void tcpy_vparams_clear(vparams *v);
+
+/* The tc_client of a _core.Client (borrowed), or NULL with TypeError. */
+tc_client *tcpy_client_of(PyObject *module, PyObject *obj);
+
+/* batch.c: the Batch type (many checks on one thread), made for module. */
+PyTypeObject *tcpy_batch_type_new(PyObject *module);
+
 #endif

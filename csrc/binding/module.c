@@ -20,6 +20,7 @@
 typedef struct {
     PyTypeObject *TrustStore_Type;
     PyTypeObject *Client_Type;
+    PyTypeObject *Batch_Type;      /* batch.c */
 } core_state;
 
 static core_state *get_state(PyObject *module)
@@ -261,16 +262,20 @@ static PyType_Spec Client_spec = {
     .slots = Client_slots,
 };
 
+tc_client *tcpy_client_of(PyObject *module, PyObject *obj)
+{
+    core_state *st = get_state(module);
+    if (!PyObject_TypeCheck(obj, st->Client_Type)) {
+        PyErr_Format(PyExc_TypeError, "client must be a Client, not %.80s",
+                     Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    return ((ClientObject *)obj)->client;
+}
+
 /* ---- verification parameters shared by verify() and check() ---------- */
 
-typedef struct vparams {
-    tc_verify_params p;
-    STACK_OF(X509_CRL) *crls;
-    const char **ekus;
-    PyObject *ekus_keep;   /* owns the strings ekus points into */
-} vparams;
-
-static void vparams_clear(vparams *v)
+void tcpy_vparams_clear(vparams *v)
 {
     sk_X509_CRL_pop_free(v->crls, X509_CRL_free);
     v->crls = NULL;
@@ -279,7 +284,7 @@ static void vparams_clear(vparams *v)
     Py_CLEAR(v->ekus_keep);
 }
 
-static int vparams_fill(vparams *v, const char *hostname, PyObject *at,
+int tcpy_vparams_fill(vparams *v, const char *hostname, PyObject *at,
                         int purpose, PyObject *crls, int max_depth, int min_days,
                         double min_remaining, PyObject *ekus)
 {
@@ -308,7 +313,7 @@ static int vparams_fill(vparams *v, const char *hostname, PyObject *at,
     v->p.crls = v->crls;
     v->ekus = tcpy_strarray(ekus, "ekus", &v->ekus_keep, &n);
     if (v->ekus == NULL) {
-        vparams_clear(v);
+        tcpy_vparams_clear(v);
         return -1;
     }
     v->p.required_ekus = n ? v->ekus : NULL;
@@ -477,7 +482,7 @@ static PyObject *core_verify(PyObject *module, PyObject *args, PyObject *kwargs)
     chain = tcpy_certs_from(chain_obj, what);
     if (chain == NULL)
         return NULL;
-    if (vparams_fill(&vp, hostname, at, purpose, crls, max_depth, min_days,
+    if (tcpy_vparams_fill(&vp, hostname, at, purpose, crls, max_depth, min_days,
                      min_remaining, ekus) < 0)
         goto done;
     tc_error_clear(&err);
@@ -499,7 +504,7 @@ static PyObject *core_verify(PyObject *module, PyObject *args, PyObject *kwargs)
 done:
     tc_report_free(report);
     sk_X509_pop_free(chain, X509_free);
-    vparams_clear(&vp);
+    tcpy_vparams_clear(&vp);
     return result;
 }
 
@@ -533,7 +538,7 @@ static PyObject *core_check(PyObject *module, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_ValueError, "timeout must be a positive number of seconds");
         return NULL;
     }
-    if (vparams_fill(&vp, NULL, at, purpose, crls, max_depth, min_days,
+    if (tcpy_vparams_fill(&vp, NULL, at, purpose, crls, max_depth, min_days,
                      min_remaining, ekus) < 0)
         return NULL;
     memset(&cp, 0, sizeof(cp));
@@ -555,7 +560,7 @@ static PyObject *core_check(PyObject *module, PyObject *args, PyObject *kwargs)
     result = tcpy_report_dict(report);
 done:
     tc_report_free(report);
-    vparams_clear(&vp);
+    tcpy_vparams_clear(&vp);
     return result;
 }
 
@@ -683,6 +688,11 @@ static int exec_types(PyObject *module)
         return -1;
     if (PyModule_AddType(module, st->Client_Type) < 0)
         return -1;
+    st->Batch_Type = tcpy_batch_type_new(module);
+    if (st->Batch_Type == NULL)
+        return -1;
+    if (PyModule_AddType(module, st->Batch_Type) < 0)
+        return -1;
     return 0;
 }
 
@@ -700,6 +710,7 @@ static int core_traverse(PyObject *module, visitproc visit, void *arg)
     core_state *st = get_state(module);
     Py_VISIT(st->TrustStore_Type);
     Py_VISIT(st->Client_Type);
+    Py_VISIT(st->Batch_Type);
     return 0;
 }
 
@@ -708,6 +719,7 @@ static int core_clear(PyObject *module)
     core_state *st = get_state(module);
     Py_CLEAR(st->TrustStore_Type);
     Py_CLEAR(st->Client_Type);
+    Py_CLEAR(st->Batch_Type);
     return 0;
 }
 
