@@ -182,14 +182,7 @@ static tc_status notes_flush(pol *p, int depth, const char *what)
             vars.cert = what;
         vars.detail = detail;
         vars.hostname = p->params->hostname;
-        size_t before = p->report->n_problems;
         rv = tc_report_add(p->report, nt->kind, depth, 0, NULL, &vars, p->err);
-        /* Templates open with {cert} ("the server certificate ..."). */
-        if (rv == TC_OK && p->report->n_problems > before) {
-            char *m = p->report->problems[before].message;
-            if (m != NULL && m[0] >= 'a' && m[0] <= 'z')
-                m[0] = (char)(m[0] - 'a' + 'A');
-        }
     }
     p->n_notes = 0;
     return rv;
