@@ -446,7 +446,9 @@ class _LoopDriver:
     is left to do and is started again by the next call."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+        # Weak: the driver lives in a WeakKeyDictionary keyed by the loop,
+        # and must not keep its own key alive.
+        self.loop_ref = weakref.ref(loop)
         self.batch = _core.Batch(ASYNC_CONCURRENCY)
         self.lock = threading.Lock()
         self.waiting: Dict[int, Tuple["asyncio.Future[Report]", _Job]] = {}
@@ -454,7 +456,7 @@ class _LoopDriver:
         self.tags = itertools.count()
 
     def submit(self, job: _Job) -> "asyncio.Future[Report]":
-        fut: "asyncio.Future[Report]" = self.loop.create_future()
+        fut: "asyncio.Future[Report]" = asyncio.get_running_loop().create_future()
         tag = next(self.tags)
         with self.lock:
             job.add_to(self.batch, tag)
@@ -487,7 +489,11 @@ class _LoopDriver:
                     settled.append((fut, False, e))
             if settled:
                 try:
-                    self.loop.call_soon_threadsafe(_settle_all, settled)
+                    loop = self.loop_ref()
+                    if loop is None:
+                        raise RuntimeError("the event loop is gone")
+                    loop.call_soon_threadsafe(_settle_all, settled)
+                    del loop
                 except RuntimeError:
                     # The loop is closed: nobody will await these.
                     with self.lock:
