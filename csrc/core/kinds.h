@@ -168,7 +168,7 @@ TC_KIND(WEAK_SIGNATURE, "weak_signature", TC_SEV_ERROR, "WeakSignature",
     "openssl s_client -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -text | grep 'Signature Algorithm'")
 TC_KIND(WEAK_KEY, "weak_key", TC_SEV_ERROR, "WeakKey",
     "An old key (RSA 1024 bits) or a small curve, generated before today's minimums.",
-    "{cert} has a {detail} key, too small to be safe: clients at default security levels reject it.",
+    "{cert} has a {detail} key, which modern TLS clients refuse: it is too small, or of a type they no longer accept.",
     "Generate a new key of at least RSA 2048 bits or ECDSA P-256 and re-issue the certificate for it.",
     "openssl x509 -noout -text -in leaf.pem | grep 'Public-Key'",
     "openssl s_client -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -text | grep 'Public-Key'")
