@@ -144,9 +144,28 @@ def _certs(infos: Optional[Sequence[Mapping[str, Any]]],
     for info in infos:
         cert = memo.get(id(info))
         if cert is None:
-            cert = memo[id(info)] = Certificate._from_info(info)
+            cert = memo[id(info)] = _certificate(info)
         out.append(cert)
     return out
+
+
+# Intermediates and roots recur across the reports of a batch (a few CAs
+# issue most certificates); a Certificate is immutable, so one object per
+# CA certificate serves every report.  Bounded by starting over when full.
+_CA_CERTS: Dict[str, Certificate] = {}
+_CA_CERTS_MAX = 1024
+
+
+def _certificate(info: Mapping[str, Any]) -> Certificate:
+    if not info.get("is_ca"):
+        return Certificate._from_info(info)
+    fp = info["fingerprint_sha256"]
+    cert = _CA_CERTS.get(fp)
+    if cert is None:
+        if len(_CA_CERTS) >= _CA_CERTS_MAX:
+            _CA_CERTS.clear()
+        cert = _CA_CERTS[fp] = Certificate._from_info(info)
+    return cert
 
 
 class Report:

@@ -178,6 +178,10 @@ static PyObject *Batch_run(PyObject *op, PyObject *arg)
     /* Ctrl-C: raise now; the caller closes the batch (every socket). */
     if (PyErr_CheckSignals() < 0)
         goto done;
+    PyObject *module = PyType_GetModule(Py_TYPE(op));
+    if (module == NULL)
+        goto done;
+    PyObject *ca_cache = tcpy_ca_cache(module);
     out = PyList_New(0);
     if (out == NULL)
         goto done;
@@ -186,7 +190,7 @@ static PyObject *Batch_run(PyObject *op, PyObject *arg)
     tc_error ce;
     tc_error_clear(&ce);
     while (tc_multi_pop(self->multi, &tag, &report, &ce)) {
-        PyObject *value = report != NULL ? tcpy_report_dict(report) : error_object(&ce);
+        PyObject *value = report != NULL ? tcpy_report_dict(report, ca_cache) : error_object(&ce);
         tc_report_free(report);
         PyObject *item = value != NULL ? Py_BuildValue("(KN)", (unsigned long long)tag, value)
                                        : NULL;

@@ -22,8 +22,10 @@ PyObject *tcpy_raise(const tc_error *err);
  * New reference, NULL with an exception set. */
 PyObject *tcpy_cert_dict(X509 *x);
 
-/* A tc_report as a dict (see _core.pyi for its keys).  New reference. */
-PyObject *tcpy_report_dict(const tc_report *r);
+/* A tc_report as a dict (see _core.pyi for its keys).  New reference.
+ * ca_cache (a dict, or NULL): the dicts of CA certificates, by SHA-256 of
+ * their DER, reused across reports (see convert.c). */
+PyObject *tcpy_report_dict(const tc_report *r, PyObject *ca_cache);
 
 /* Builds a certificate stack from `obj`: a bytes-like object (a PEM bundle
  * or one DER certificate) or a list/tuple of them.  `what` names the input
@@ -59,6 +61,9 @@ int tcpy_vparams_fill(vparams *v, const char *hostname, PyObject *at,
                       int purpose, PyObject *crls, int max_depth, int min_days,
                       double min_remaining, PyObject *ekus);
 void tcpy_vparams_clear(vparams *v);
+
+/* The module's cache of CA certificate dicts (borrowed). */
+PyObject *tcpy_ca_cache(PyObject *module);
 
 /* The tc_client of a _core.Client (borrowed), or NULL with TypeError. */
 tc_client *tcpy_client_of(PyObject *module, PyObject *obj);

@@ -2,7 +2,10 @@
  * inputs.  No policy here: only conversion. */
 #include "binding.h"
 
+#include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 PyObject *tcpy_raise(const tc_error *err)
 {
@@ -155,12 +158,51 @@ typedef struct cert_memo {
     int n;
 } cert_memo;
 
-static PyObject *memo_dict(cert_memo *m, X509 *x)
+/* Intermediates and roots recur across the reports of a batch (a few
+ * CAs issue most certificates) and their dicts never change: keep them,
+ * so each is extracted once per process rather than once per report (a
+ * root's extraction includes checking its self-signature, as costly as a
+ * handshake's signature check).  Leaves, one per endpoint, are not kept.
+ * The cache is bounded by starting over when full. */
+#define CA_CACHE_MAX 1024
+
+static PyObject *ca_cached_dict(PyObject *cache, X509 *x)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (cache == NULL || X509_check_ca(x) <= 0 || !X509_digest(x, EVP_sha256(), md, &len)) {
+        ERR_clear_error();
+        return tcpy_cert_dict(x);
+    }
+    PyObject *key = PyBytes_FromStringAndSize((const char *)md, (Py_ssize_t)len);
+    if (key == NULL)
+        return NULL;
+    PyObject *d = PyDict_GetItemWithError(cache, key);     /* borrowed */
+    if (d != NULL) {
+        Py_DECREF(key);
+        return Py_NewRef(d);
+    }
+    if (PyErr_Occurred() || (d = tcpy_cert_dict(x)) == NULL) {
+        Py_DECREF(key);
+        return NULL;
+    }
+    if (PyDict_GET_SIZE(cache) >= CA_CACHE_MAX)
+        PyDict_Clear(cache);
+    if (PyDict_SetItem(cache, key, d) < 0) {
+        Py_DECREF(key);
+        Py_DECREF(d);
+        return NULL;
+    }
+    Py_DECREF(key);
+    return d;
+}
+
+static PyObject *memo_dict(cert_memo *m, X509 *x, PyObject *ca_cache)
 {
     for (int i = 0; i < m->n; i++)
         if (m->certs[i] == x || X509_cmp(m->certs[i], x) == 0)
             return Py_NewRef(m->dicts[i]);
-    PyObject *d = tcpy_cert_dict(x);
+    PyObject *d = ca_cached_dict(ca_cache, x);
     if (d != NULL && m->n < (int)(sizeof(m->certs) / sizeof(m->certs[0]))) {
         m->certs[m->n] = x;
         m->dicts[m->n] = d;   /* stays alive: the caller's list holds it */
@@ -169,7 +211,7 @@ static PyObject *memo_dict(cert_memo *m, X509 *x)
     return d;
 }
 
-static PyObject *stack_list(cert_memo *m, STACK_OF(X509) *sk)
+static PyObject *stack_list(cert_memo *m, STACK_OF(X509) *sk, PyObject *ca_cache)
 {
     if (sk == NULL)
         Py_RETURN_NONE;
@@ -178,7 +220,7 @@ static PyObject *stack_list(cert_memo *m, STACK_OF(X509) *sk)
     if (l == NULL)
         return NULL;
     for (int i = 0; i < n; i++) {
-        PyObject *d = memo_dict(m, sk_X509_value(sk, i));
+        PyObject *d = memo_dict(m, sk_X509_value(sk, i), ca_cache);
         if (d == NULL) {
             Py_DECREF(l);
             return NULL;
@@ -223,7 +265,7 @@ static PyObject *timings_dict(const tc_timings *t)
     return d;
 }
 
-PyObject *tcpy_report_dict(const tc_report *r)
+PyObject *tcpy_report_dict(const tc_report *r, PyObject *ca_cache)
 {
     cert_memo memo;
     memo.n = 0;
@@ -242,9 +284,9 @@ PyObject *tcpy_report_dict(const tc_report *r)
     }
     if (put(d, "ok", PyBool_FromLong(tc_report_ok(r))) < 0
         || put(d, "problems", Py_NewRef(problems)) < 0
-        || put(d, "chain", stack_list(&memo, r->chain)) < 0
-        || put(d, "path", stack_list(&memo, r->path)) < 0
-        || put(d, "verified", stack_list(&memo, r->verified)) < 0
+        || put(d, "chain", stack_list(&memo, r->chain, ca_cache)) < 0
+        || put(d, "path", stack_list(&memo, r->path, ca_cache)) < 0
+        || put(d, "verified", stack_list(&memo, r->verified, ca_cache)) < 0
         || put(d, "hostname", str_or_none(r->hostname)) < 0
         || put(d, "target", str_or_none(r->target)) < 0
         || put(d, "server_name", str_or_none(r->server_name)) < 0

@@ -21,6 +21,7 @@ typedef struct {
     PyTypeObject *TrustStore_Type;
     PyTypeObject *Client_Type;
     PyTypeObject *Batch_Type;      /* batch.c */
+    PyObject *ca_cache;            /* convert.c: CA certificate dicts by SHA-256 */
 } core_state;
 
 static core_state *get_state(PyObject *module)
@@ -262,6 +263,11 @@ static PyType_Spec Client_spec = {
     .slots = Client_slots,
 };
 
+PyObject *tcpy_ca_cache(PyObject *module)
+{
+    return get_state(module)->ca_cache;
+}
+
 tc_client *tcpy_client_of(PyObject *module, PyObject *obj)
 {
     core_state *st = get_state(module);
@@ -500,7 +506,7 @@ static PyObject *core_verify(PyObject *module, PyObject *args, PyObject *kwargs)
         tcpy_raise(&err);
         goto done;
     }
-    result = tcpy_report_dict(report);
+    result = tcpy_report_dict(report, get_state(module)->ca_cache);
 done:
     tc_report_free(report);
     sk_X509_pop_free(chain, X509_free);
@@ -557,7 +563,7 @@ static PyObject *core_check(PyObject *module, PyObject *args, PyObject *kwargs)
         tcpy_raise(&err);
         goto done;
     }
-    result = tcpy_report_dict(report);
+    result = tcpy_report_dict(report, get_state(module)->ca_cache);
 done:
     tc_report_free(report);
     tcpy_vparams_clear(&vp);
@@ -688,6 +694,8 @@ static int exec_types(PyObject *module)
         return -1;
     if (PyModule_AddType(module, st->Client_Type) < 0)
         return -1;
+    if ((st->ca_cache = PyDict_New()) == NULL)
+        return -1;
     st->Batch_Type = tcpy_batch_type_new(module);
     if (st->Batch_Type == NULL)
         return -1;
@@ -711,6 +719,7 @@ static int core_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->TrustStore_Type);
     Py_VISIT(st->Client_Type);
     Py_VISIT(st->Batch_Type);
+    Py_VISIT(st->ca_cache);
     return 0;
 }
 
@@ -720,6 +729,7 @@ static int core_clear(PyObject *module)
     Py_CLEAR(st->TrustStore_Type);
     Py_CLEAR(st->Client_Type);
     Py_CLEAR(st->Batch_Type);
+    Py_CLEAR(st->ca_cache);
     return 0;
 }
 
