@@ -2,9 +2,10 @@
 
 ::
 
-    pytlscheck TARGET... [--trust FILE|DIR] [--server-name NAME] [--min-days N]
-                         [--min-remaining F] [--timeout S]
-                         [--client-cert FILE --client-key FILE] [--json]
+    pytlscheck TARGET... [--from FILE|-] [--trust FILE|DIR] [--server-name NAME]
+                         [--min-days N] [--min-remaining F] [--timeout S]
+                         [--concurrency K] [--client-cert FILE --client-key FILE]
+                         [--json | --jsonl]
     pytlscheck file CHAIN.pem [--host NAME] [--trust FILE|DIR] [--at DATE]
                               [--min-days N] [--min-remaining F] [--json]
     pytlscheck demo [--json] [--serve]
@@ -39,9 +40,11 @@ EXIT_USAGE = 3
 
 #: --json document layout version (docs/json-schema.md).
 JSON_SCHEMA_VERSION = 1
-#: Concurrent checks at most (each check is one thread blocked in the C
-#: core with the GIL released).
+#: Concurrent checks at most for the demo (each one thread blocked in the
+#: C core with the GIL released).  Target lists use check_many instead.
 MAX_WORKERS = 32
+#: Checks in flight at once for a target list (--concurrency).
+DEFAULT_CONCURRENCY = 256
 #: Show the progress line only when the work takes longer than this.
 PROGRESS_AFTER = 1.0
 
@@ -64,6 +67,16 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not value > 0 or value != value or value == float("inf"):
         raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
+    return value
+
+
+def _concurrency(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
 
 
@@ -125,8 +138,18 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, a
                     description="Check TLS endpoints and explain, in plain words, what is "
                                 "wrong and how to fix it.",
                     epilog=epilog)
-    check.add_argument("targets", nargs="+", metavar="TARGET",
+    check.add_argument("targets", nargs="*", metavar="TARGET",
                        help="host, host:port, [v6addr]:port, an IP, or an https:// URL")
+    check.add_argument("--from", dest="targets_from", metavar="FILE", action="append",
+                       default=[],
+                       help="also read targets from FILE ('-' for stdin), one per line; "
+                            "blank lines and '#' comments are skipped (may be repeated)")
+    check.add_argument("--concurrency", metavar="K", type=_concurrency,
+                       default=DEFAULT_CONCURRENCY,
+                       help=f"checks in flight at once (default {DEFAULT_CONCURRENCY})")
+    check.add_argument("--jsonl", action="store_true",
+                       help="print one JSON line per target as each check completes "
+                            "(the Report layout of docs/json-schema.md plus \"index\")")
     check.add_argument("--server-name", metavar="NAME",
                        help="the name to send (SNI) and verify, when it differs from "
                             "where you connect")
@@ -297,33 +320,110 @@ def _readable(path: Optional[str], what: str) -> None:
         raise UsageError(f"{what} {path!r} does not exist")
 
 
+def read_targets(args: argparse.Namespace,
+                 stdin: Optional[TextIO] = None) -> tuple[List[str], List[str]]:
+    """The targets of the command line, then those of each --from file, with
+    where each came from ("argument 2", "line 7 of hosts.txt")."""
+    targets = list(args.targets)
+    where = [f"argument {i + 1}" for i in range(len(targets))]
+    for name in args.targets_from:
+        if name == "-":
+            lines = (stdin or sys.stdin).read().splitlines()
+            label = "stdin"
+        else:
+            try:
+                with open(name, encoding="utf-8") as f:
+                    lines = f.read().splitlines()
+            except (OSError, UnicodeDecodeError) as e:
+                raise UsageError(f"--from {name!r}: {getattr(e, 'strerror', None) or e}") from None
+            label = name
+        for n, line in enumerate(lines, 1):
+            text = line.split(" #", 1)[0].split("\t#", 1)[0].strip()
+            if not text or text.startswith("#"):
+                continue
+            targets.append(text)
+            where.append(f"line {n} of {label}")
+    if not targets:
+        raise UsageError("the following arguments are required: TARGET (or --from FILE)")
+    return targets, where
+
+
+def _invalid(e: Any, where: Sequence[str]) -> str:
+    """One line naming every invalid target by where it came from."""
+    shown = [f"{where[i]}: {t!r}: {_one_line(ValueError(msg))}" for i, t, msg in e.invalid[:5]]
+    more = f"; and {len(e.invalid) - 5} more" if len(e.invalid) > 5 else ""
+    n = len(e.invalid)
+    return (f"{n} target{'s are' if n != 1 else ' is'} not valid, nothing was checked: "
+            + "; ".join(shown) + more)
+
+
+class _Ticker:
+    """Redraws the progress line every 0.2 s while checks run, so a slow
+    target does not leave it frozen (the checks run in C meanwhile)."""
+
+    def __init__(self, progress: "_Progress") -> None:
+        self.progress = progress
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="pytlscheck-progress",
+                                       daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.2):
+            self.progress.tick()
+
+    def __enter__(self) -> "_Ticker":
+        if self.progress.enabled:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join()
+        self.progress.finish()
+
+
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    import contextlib
+
     import pytlscheck
 
     if (args.client_cert is None) != (args.client_key is None):
         raise UsageError("--client-cert and --client-key go together")
+    if args.json and args.jsonl:
+        raise UsageError("--json and --jsonl: choose one")
     _readable(args.trust, "--trust")
     _readable(args.client_cert, "--client-cert")
     _readable(args.client_key, "--client-key")
+    targets, where = read_targets(args)
     kwargs = dict(server_name=args.server_name, trust=args.trust, timeout=args.timeout,
                   min_days=args.min_days, min_remaining=args.min_remaining,
-                  client_cert=args.client_cert, client_key=args.client_key)
-    # Bad targets are argument errors: find them all before connecting.
-    from ._target import parse_target
+                  client_cert=args.client_cert, client_key=args.client_key,
+                  concurrency=args.concurrency)
+    progress = _Progress(len(targets))
 
-    for target in args.targets:
-        try:
-            parse_target(target)
-        except (ValueError, TypeError) as e:
-            raise UsageError(_one_line(e)) from None
+    def step(done: int, total: int) -> None:
+        progress.step()
 
-    def one(target: str) -> Any:
-        return pytlscheck.check(target, **kwargs)
-
+    # Every target is validated before anything connects: a bad one is an
+    # argument error (exit 3) naming where it came from.
     try:
-        reports = run_concurrently(one, args.targets, _Progress(len(args.targets)))
+        if args.jsonl:
+            statuses = []
+            with _Ticker(progress), contextlib.closing(
+                    pytlscheck.iter_check_many(targets, progress=step, **kwargs)) as results:
+                for index, report in results:
+                    out.write(json.dumps({"index": index, **report.to_dict()}) + "\n")
+                    out.flush()
+                    statuses.append(exit_status([report]))
+            return max(statuses, default=EXIT_OK)
+        with _Ticker(progress):
+            reports = pytlscheck.check_many(targets, progress=step, **kwargs)
+    except pytlscheck.InvalidTargets as e:
+        raise UsageError(_invalid(e, where)) from None
     except (ValueError, TypeError, OSError) as e:
-        # check() raises only for bad arguments (an unreadable --trust file...)
+        # only bad arguments (an unreadable --trust file...), or a
+        # --concurrency above the open-file limit
         raise UsageError(_one_line(e)) from None
     status = exit_status(reports)
     if args.json:
