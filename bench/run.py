@@ -210,7 +210,8 @@ def fmt(x: float | None, nd: int = 1) -> str:
 
 def print_table(scenarios: list[dict]) -> None:
     head = (f"{'scenario':<13} {'client':<15} {'K':>5} {'N':>6} {'checks/s':>9} {'xC':>5} "
-            f"{'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>7} {'xC':>5} {'RSS MB':>7} {'fail':>5}")
+            f"{'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>7} {'xC':>5} {'RSS MB':>7} {'fail':>5} "
+            f"{'busy':>5}")
     print(head)
     print("-" * len(head))
     for s in scenarios:
@@ -225,7 +226,7 @@ def print_table(scenarios: list[dict]) -> None:
                   f"{fmt(rt.get('rate_vs_cref'), 2):>5} {fmt(m['p50_ms']):>8} "
                   f"{fmt(m['p99_ms']):>8} {fmt(m['cpu_ms_per_check'], 2):>7} "
                   f"{fmt(rt.get('cpu_vs_cref'), 2):>5} {fmt(m['peak_rss_kb'] and m['peak_rss_kb'] / 1024):>7} "
-                  f"{m['failed']:>5}")
+                  f"{m['failed']:>5} {fmt(m.get('cpu_busy_before') and 100 * m['cpu_busy_before'], 0):>4}%")
         for c, rt in s["ratios"].items():
             if "kb_per_inflight" in rt:
                 print(f"{'':<13} {c}: {rt['kb_per_inflight']:.1f} KB of peak RSS per "
@@ -234,20 +235,21 @@ def print_table(scenarios: list[dict]) -> None:
 
 def print_markdown(scenarios: list[dict]) -> None:
     print("| scenario | client | K | checks/s | x C | p50 ms | p99 ms | CPU ms/check | x C "
-          "| peak RSS MB |")
-    print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+          "| peak RSS MB | CPUs busy before |")
+    print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for s in scenarios:
         for c in s["clients"]:
             m, rt = s["median"].get(c, {}), s["ratios"].get(c, {})
             k, _ = s["plan"][c]
             if "checks_per_s" not in m:
                 why = m.get("skipped") or m.get("error") or "no result"
-                print(f"| {s['name']} | {c} | {k} | skipped: {why} | | | | | | |")
+                print(f"| {s['name']} | {c} | {k} | skipped: {why} | | | | | | | |")
                 continue
             print(f"| {s['name']} | {c} | {k} | {fmt(m['checks_per_s'], 0)} | "
                   f"{fmt(rt.get('rate_vs_cref'), 2)} | {fmt(m['p50_ms'])} | {fmt(m['p99_ms'])} | "
                   f"{fmt(m['cpu_ms_per_check'], 2)} | {fmt(rt.get('cpu_vs_cref'), 2)} | "
-                  f"{fmt(m['peak_rss_kb'] and m['peak_rss_kb'] / 1024)} |")
+                  f"{fmt(m['peak_rss_kb'] and m['peak_rss_kb'] / 1024)} | "
+                  f"{fmt(m.get('cpu_busy_before') and 100 * m['cpu_busy_before'], 0)}% |")
 
 
 def check_targets(scenarios: list[dict]) -> list[dict]:
