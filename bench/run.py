@@ -407,6 +407,10 @@ def main() -> int:
         results = {"meta": meta(b, args, info, load0), "delay_check": delay,
                    "scenarios": scenarios, "targets": check_targets(scenarios)}
 
+    # tundelay's counters (forwarded / dropped packets) exist once it stopped.
+    results["meta"]["relay"] = b.net.relay_stats or None
+    if b.net.relay_stats:
+        server.log(b.net.relay_stats)
     print()
     print_table(scenarios)
     d = results["delay_check"]

@@ -231,6 +231,7 @@ class Network:
     relay: subprocess.Popen | None = None
     relay_log: Path | None = None
     made: list[str] = field(default_factory=list)
+    relay_stats: str = ""  # tundelay's packet counters, read when it stops
 
     @property
     def has_rtt(self) -> bool:
@@ -300,6 +301,8 @@ class Network:
                 except subprocess.TimeoutExpired:
                     self.relay.terminate()
                     self.relay.wait(5)
+            if self.relay_log is not None and self.relay_log.exists():
+                self.relay_stats = self.relay_log.read_text().strip()
             self.relay = None
         for ns in reversed(self.made):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
