@@ -32,7 +32,7 @@ from typing import (Any, Callable, Dict, Hashable, Iterable, Iterator, List, Map
                     Optional, Sequence, Tuple, Union)
 
 from . import _core
-from ._target import normalize_hostname, parse_target
+from ._target import _port, normalize_hostname, parse_target
 from .api import TrustInput, _client, _window
 from .report import Report
 
@@ -111,7 +111,8 @@ class _Settings:
     __slots__ = ("port", "server_name", "timeout", "days", "frac", "client", "trust")
 
     def __init__(self, opts: Mapping[str, Any], clients: Dict[Hashable, Tuple[Any, str]]) -> None:
-        self.port = opts.get("port")
+        port = opts.get("port")
+        self.port = _port(port, "port") if port is not None else None
         sni = opts.get("server_name")
         self.server_name = (normalize_hostname(sni, "server_name")[0]
                             if sni is not None else None)

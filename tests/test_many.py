@@ -291,6 +291,9 @@ def test_invalid_targets_are_all_named_before_anything_starts(pki):
 def test_bad_batch_options_raise_like_check(pki):
     with pytest.raises(ValueError, match="timeout"):
         check_many(["localhost:1"], timeout=0)
+    with pytest.raises(ValueError, match="99999") as ei:     # once, not once per target
+        check_many(["localhost"] * 3, port=99999)
+    assert not isinstance(ei.value, InvalidTargets)
     with pytest.raises(TypeError):
         check_many(["localhost:1"], concurrency="8")
     with pytest.raises(ValueError):
