@@ -190,9 +190,11 @@ struct tc_multi {
     uint64_t *cancels;
     size_t n_cancels, cap_cancels;
     int wake_requested;
+    int sleeping;          /* the runner waits in epoll: adds and cancels must wake it */
     tc_multi_stats stats;
 };
 
+/* Wakes the runner out of epoll_wait.  Callers hold no lock. */
 static void multi_signal(tc_multi *m)
 {
     uint64_t one = 1;
@@ -442,8 +444,12 @@ tc_status tc_multi_add(tc_multi *m, tc_client *client, const tc_check_params *p,
         m->q_head = j;
     m->q_tail = j;
     m->stats.queued++;
+    /* A runner that is not asleep sees the queue before it next waits:
+     * adding between two tc_multi_run calls costs no system call. */
+    int sleeping = m->sleeping;
     pthread_mutex_unlock(&m->lock);
-    multi_signal(m);
+    if (sleeping)
+        multi_signal(m);
     return TC_OK;
 }
 
@@ -463,8 +469,10 @@ void tc_multi_cancel(tc_multi *m, uint64_t tag)
         m->cap_cancels = cap;
     }
     m->cancels[m->n_cancels++] = tag;
+    int sleeping = m->sleeping;
     pthread_mutex_unlock(&m->lock);
-    multi_signal(m);
+    if (sleeping)
+        multi_signal(m);
 }
 
 void tc_multi_wake(tc_multi *m)
@@ -705,13 +713,23 @@ tc_status tc_multi_run(tc_multi *m, int64_t max_wait_ns, size_t *ready, tc_error
         int woken = m->wake_requested;
         m->wake_requested = 0;
         int idle = m->q_head == NULL;
-        pthread_mutex_unlock(&m->lock);
+        /* Added (or cancelled) since start_queued looked, with a slot
+         * free: go round again rather than sleep on it. */
+        int more = (!idle && m->n_free > 0) || m->n_cancels > 0;
         int64_t now = tc_now_ns();
-        if (m->res_head != NULL || woken || (idle && m->n_heap == 0) || now >= until)
+        int leave = m->res_head != NULL || woken || (idle && m->n_heap == 0) || now >= until;
+        m->sleeping = !leave && !more;
+        pthread_mutex_unlock(&m->lock);
+        if (leave)
             break;
+        if (more)
+            continue;
         int64_t next = m->n_heap > 0 && m->slots[m->heap[0]].wake < until
                            ? m->slots[m->heap[0]].wake : until;
         int n = wait_events(m, evs, next);
+        pthread_mutex_lock(&m->lock);
+        m->sleeping = 0;
+        pthread_mutex_unlock(&m->lock);
         if (n < 0) {
             int e = errno;
             tc_error_set(err, TC_E_IO, "waiting for sockets with epoll failed: %s", strerror(e));
