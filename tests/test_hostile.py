@@ -230,7 +230,8 @@ def test_a_100_mb_flood_gets_a_classified_report_in_time(name):
     assert {p.kind for p in r.errors} <= kinds and len(r.errors) == 1, r.explain()
     # The client hung up long before the 100 MB: it never buffers the flood.
     assert stats.get("closed_by_client") and stats["sent"] < FLOOD_TOTAL
-    assert grown_mb < 64, f"peak RSS grew by {grown_mb:.0f} MB"
+    if not os.environ.get("PYTLSCHECK_SANITIZED"):     # ASan's quarantine holds freed memory
+        assert grown_mb < 64, f"peak RSS grew by {grown_mb:.0f} MB"
 
 
 # ---- closing or resetting at every point of the handshake -----------------
