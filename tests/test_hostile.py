@@ -567,10 +567,6 @@ def test_crafted_handshake_twin_a_well_formed_certificate_is_read(ca):
     assert "malformed_certificate" not in r.kinds
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (handshake.c classify_failure): a server Certificate message whose DER does "
-    "not parse is reported as handshake_failure ('ASN1 lib' / 'length mismatch'), "
-    "not malformed_certificate; see docs/security.md, known bugs"))
 @pytest.mark.parametrize("how", sorted(_broken_ders(b"\x30\x82\x01\x00" + bytes(256))))
 def test_served_certificate_that_does_not_parse_is_malformed(ca, how):
     root, inter = ca

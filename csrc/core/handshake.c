@@ -560,6 +560,50 @@ static const struct reason_row {
 };
 #undef K
 
+/* SSL reasons OpenSSL gives while reading the server's Certificate
+ * message when a certificate in it is not DER it can parse
+ * (tls_process_server_certificate): d2i_X509 failed, or the DER ended
+ * before the length the message gave it.  A message whose list lengths
+ * do not add up (SSL_R_LENGTH_MISMATCH) is a broken message, not a
+ * broken certificate: it stays a handshake_failure. */
+static const struct cert_parse_row {
+    int reason;
+    const char *why;
+} CERT_PARSE[] = {
+    { ERR_R_ASN1_LIB, "" },
+    { ERR_R_NESTED_ASN1_ERROR, "" },
+    { SSL_R_CERT_LENGTH_MISMATCH, " (its DER ends before or after the length the message gives it)" },
+};
+
+/* 1 when the failure is a server certificate that does not parse: an
+ * ASN.1 error, or a CERT_PARSE reason, while the last message received
+ * was the server's Certificate. */
+static int cert_parse_verdict(const tc_hs *hs, unsigned long ssl_code,
+                              unsigned long asn1_code, tc_verdict *v)
+{
+    if (hs->last_msg_in != SSL3_MT_CERTIFICATE)
+        return 0;
+    const struct cert_parse_row *row = NULL;
+    int reason = ssl_code ? ERR_GET_REASON(ssl_code) : 0;
+    for (size_t i = 0; ssl_code && i < sizeof(CERT_PARSE) / sizeof(CERT_PARSE[0]); i++)
+        if (CERT_PARSE[i].reason == reason)
+            row = &CERT_PARSE[i];
+    if (row == NULL && asn1_code == 0)
+        return 0;
+    const char *ssl_text = ssl_code ? ERR_reason_error_string(ssl_code) : NULL;
+    const char *asn1_text = asn1_code ? ERR_reason_error_string(asn1_code) : NULL;
+    v->kind = TC_KIND_MALFORMED_CERTIFICATE;
+    v->cert = "a certificate in the server's Certificate message";
+    snprintf(v->reason, sizeof(v->reason), "%s",
+             asn1_text ? asn1_text : ssl_text ? ssl_text : "");
+    snprintf(v->detail, sizeof(v->detail),
+             "the server sent a certificate that is not valid DER%s; OpenSSL says: %s%s%s",
+             row ? row->why : CERT_PARSE[0].why,
+             asn1_text ? asn1_text : "", asn1_text && ssl_text ? ", " : "",
+             ssl_text ? ssl_text : (asn1_text ? "" : "no reason given"));
+    return 1;
+}
+
 /* Fills reason/detail for a received alert. */
 static void alert_verdict(const tc_hs *hs, int alert, tc_verdict *v)
 {
@@ -596,13 +640,19 @@ static void alert_verdict(const tc_hs *hs, int alert, tc_verdict *v)
  * clean. */
 static void classify_failure(const tc_hs *hs, int ssl_error, tc_verdict *v)
 {
-    unsigned long code = 0, e;
-    while ((e = ERR_get_error()) != 0)
+    unsigned long code = 0, asn1 = 0, e;
+    while ((e = ERR_get_error()) != 0) {
         if (code == 0 && ERR_GET_LIB(e) == ERR_LIB_SSL)
             code = e;     /* the first SSL error is the root cause */
+        if (asn1 == 0 && ERR_GET_LIB(e) == ERR_LIB_ASN1)
+            asn1 = e;     /* the deepest DER decoding error */
+    }
     ERR_clear_error();
     memset(v, 0, sizeof(*v));
     int reason = code ? ERR_GET_REASON(code) : 0;
+
+    if (cert_parse_verdict(hs, code, asn1, v))
+        return;
 
     if (reason > SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256) {
         alert_verdict(hs, reason - SSL_AD_REASON_OFFSET, v);

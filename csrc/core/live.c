@@ -273,7 +273,7 @@ static void add_verdict(tc_check *c, const tc_verdict *v, int64_t now)
 {
     tc_render_vars vars = {
         .target = c->report->target, .sni = c->sni_arg, .hostname = c->host,
-        .detail = v->detail,
+        .detail = v->detail, .cert = v->cert,
     };
     if (capture_main(c) != TC_OK) {
         fail_hard(c);

@@ -91,6 +91,7 @@ typedef struct tc_verdict {
     char reason[160];       /* SSL reason / alert name / errno name, or "" */
     char detail[768];       /* the {detail} sentence fragment */
     int want_probe;         /* a diagnostic probe may say more (version/cipher) */
+    const char *cert;       /* static {cert} words (malformed_certificate), or NULL */
 } tc_verdict;
 
 /* Client-side TLS over memory BIOs.  Plain struct so the check embeds it. */
