@@ -82,7 +82,12 @@ stage_sanitizers() {
     # A copy of the tree (tracked and new files, nothing git ignores), so
     # the sanitizer build never replaces the in-place extension of $REPO.
     rm -rf "$copy" && mkdir -p "$copy"
-    git ls-files -z --cached --others --exclude-standard | tar -C "$REPO" --null -T - -cf - | tar -C "$copy" -xf -
+    if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        git ls-files -z --cached --others --exclude-standard | tar -C "$REPO" --null -T - -cf - | tar -C "$copy" -xf -
+    else
+        tar -C "$REPO" --exclude=.git --exclude=build --exclude='*.so' --exclude='*.o' \
+            --exclude=__pycache__ -cf - . | tar -C "$copy" -xf -
+    fi
     (cd "$copy" && PYTLSCHECK_SANITIZE=address,undefined \
         "$PYTHON" setup.py -q build_ext --inplace >"$WORK/asan-build.log" 2>&1) \
         || { tail -30 "$WORK/asan-build.log"; return 1; }

@@ -43,7 +43,16 @@ sys.path.insert(0, sys.argv[1])
 import servers
 spec = json.loads(sys.argv[2])
 kind = spec.pop("kind")
-with getattr(servers, kind)(*spec.pop("args", []), **spec) as (host, port):
+if kind == "flood":            # a hostile peer of test_hostile.py
+    import test_hostile as hostile
+    prefix, chunk, _ = hostile.FLOODS[spec.pop("name")]
+    server = servers.raw_server(hostile.flood_server(prefix, chunk, {}))
+elif kind == "crafted":        # a TLS 1.2 flight with these certificates (hex DER)
+    import test_hostile as hostile
+    server = servers.raw_server(hostile._crafted_flight([bytes.fromhex(d) for d in spec.pop("ders")]))
+else:
+    server = getattr(servers, kind)(*spec.pop("args", []), **spec)
+with server as (host, port):
     print(json.dumps([host, port]), flush=True)
     sys.stdin.read()          # until the test closes our stdin
 """
@@ -178,3 +187,31 @@ def test_100000_verify_chain_calls_do_not_grow_memory(pki):
 
     assert_flat(run, VERIFIES, warmup=5_000)
     assert seen["n"] == VERIFIES
+
+
+def test_hostile_peers_do_not_grow_memory(pki):
+    """3,000 checks against the hostile peers of test_hostile.py: floods,
+    an unparsable certificate, a certificate with NUL bytes, garbage, a
+    close after the ClientHello."""
+    root, inter = pki
+    leaf = inter.leaf("localhost", "127.0.0.1")
+    evil = mint("evil\x00\x1b[31m", inter, dns_names=["localhost\x00.evil.test"],
+                ip_addresses=["127.0.0.1"], eku=["serverAuth"])
+    with ServerProcess("flood", name="random-bytes") as f1, \
+            ServerProcess("flood", name="serverhello-then-random-records") as f2, \
+            ServerProcess("crafted", ders=[leaf.der[:-30].hex(), inter.der.hex()]) as crafted, \
+            ServerProcess("tls_server", pem_of(evil, inter), evil.key_pem) as nul, \
+            ServerProcess("raw_server", "garbage") as garbage, \
+            ServerProcess("raw_server", "close_after_hello") as closer:
+        plan = [f1.target, f2.target, crafted.target, nul.target, garbage.target, closer.target]
+        seen = {"n": 0}
+
+        def run(n):
+            for _ in range(n):
+                target = plan[seen["n"] % len(plan)]
+                seen["n"] += 1
+                r = pytlscheck.check(target, trust=root.pem, timeout=5)
+                assert not r.ok and r.errors
+                r.explain()
+
+        assert_flat(run, 3_000, warmup=600)
