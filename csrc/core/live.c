@@ -158,7 +158,8 @@ struct tc_check {
     int64_t t_attempt, attempt_deadline;
     tc_kind conn_kind;         /* what the failed attempts amount to */
     char attempts[480];        /* "127.0.0.1: the connection was refused (ECONNREFUSED); ..." */
-    size_t n_failed;
+    size_t n_failed;           /* attempts that failed */
+    size_t n_listed;           /* of which named in attempts */
     char conn_reason[48];      /* errno name of the decisive attempt */
 
     tc_hs hs;
@@ -323,9 +324,15 @@ static void probe_done(tc_check *c, int refused, int64_t now)
 
 /* ---- connecting ---------------------------------------------------- */
 
+/* Room kept at the end of c->attempts for "; and N more addresses ...". */
+#define ATTEMPTS_TAIL 64
+
+/* Lists one failed attempt in c->attempts while it fits.  Once one does
+ * not, no later one is listed either (the list stays in order); they are
+ * counted, and connect_failed says how many more were tried. */
 static void record_attempt(tc_check *c, size_t idx, int sys_errno, double waited_s)
 {
-    char addr[64];
+    char addr[64], entry[200];
     const tc_errno_class *ec = tc_errno_classify(sys_errno);
     size_t used = strlen(c->attempts);
     tc_addr_format(&c->addrs[idx], addr, sizeof(addr));
@@ -335,27 +342,34 @@ static void record_attempt(tc_check *c, size_t idx, int sys_errno, double waited
                  waited_s >= 0 ? "timeout" : ec->name ? ec->name : strerror(sys_errno));
     }
     c->n_failed++;
-    if (used + 64 >= sizeof(c->attempts))
-        return;
     if (waited_s >= 0)
-        snprintf(c->attempts + used, sizeof(c->attempts) - used,
-                 "%s%s: no answer to the TCP connection attempt within %.1f s",
+        snprintf(entry, sizeof(entry), "%s%s: no answer to the TCP connection attempt within %.1f s",
                  used ? "; " : "", addr, waited_s);
     else
-        snprintf(c->attempts + used, sizeof(c->attempts) - used, "%s%s: %s, %s",
+        snprintf(entry, sizeof(entry), "%s%s: %s, %s",
                  used ? "; " : "", addr, ec->what, ec->name ? ec->name : strerror(sys_errno));
+    size_t n = strlen(entry);
+    if (c->n_listed + 1 != c->n_failed || used + n + ATTEMPTS_TAIL >= sizeof(c->attempts))
+        return;
+    memcpy(c->attempts + used, entry, n + 1);
+    c->n_listed++;
 }
 
 static void connect_failed(tc_check *c, int64_t now)
 {
+    char more[ATTEMPTS_TAIL] = "";
+    size_t unlisted = c->n_failed - c->n_listed;
     tc_verdict v = { .kind = c->conn_kind };
     snprintf(v.reason, sizeof(v.reason), "%s", c->conn_reason[0] ? c->conn_reason : "timeout");
+    if (unlisted > 0)
+        snprintf(more, sizeof(more), "; and %zu more address%s, which failed too",
+                 unlisted, unlisted == 1 ? "" : "es");
     if (c->next_addr < c->n_addrs)
-        snprintf(v.detail, sizeof(v.detail), "%s (%zu more address%s not tried before the deadline)",
-                 c->attempts, c->n_addrs - c->next_addr,
+        snprintf(v.detail, sizeof(v.detail), "%s%s (%zu more address%s not tried before the deadline)",
+                 c->attempts, more, c->n_addrs - c->next_addr,
                  c->n_addrs - c->next_addr == 1 ? " was" : "es were");
     else
-        snprintf(v.detail, sizeof(v.detail), "%s", c->attempts);
+        snprintf(v.detail, sizeof(v.detail), "%s%s", c->attempts, more);
     add_verdict(c, &v, now);
 }
 
