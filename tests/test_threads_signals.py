@@ -259,10 +259,6 @@ def test_ctrl_c_during_a_cli_run_is_never_lost(tmp_path):
 
 
 @needs_proc
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (binding core_check / live.c tc_check_run): a check in the main thread ignores "
-    "SIGINT until its deadline (ppoll's EINTR is retried with the GIL released, so "
-    "Python's handler never runs); see docs/security.md, known bugs"))
 def test_ctrl_c_during_a_single_check_raises_promptly(tmp_path):
     with silent_servers(1) as (addrs, stats):
         host, port = addrs[0]

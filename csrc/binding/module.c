@@ -13,6 +13,10 @@
 #include "binding.h"
 #include "tc_mint.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <time.h>
+
 #include <openssl/crypto.h>
 
 /* ---- module state ---------------------------------------------------- */
@@ -514,6 +518,79 @@ done:
     return result;
 }
 
+/* A check in the main thread hands control back to Python this often at
+ * least, so Ctrl-C raises KeyboardInterrupt at once instead of at the
+ * check's deadline. */
+#define CHECK_SLICE_NS 100000000LL
+
+/* Steps c for at most one slice, waiting in ppoll between steps.  1 when
+ * the check is done, 0 when the slice ended or a signal arrived.  Touches
+ * no Python object: runs with the GIL released. */
+static int check_slice(tc_check *c)
+{
+    int64_t end = tc_now_ns() + CHECK_SLICE_NS;
+    for (;;) {
+        tc_step st = tc_check_step(c);
+        if (st == TC_STEP_DONE)
+            return 1;
+        int64_t now = tc_now_ns();
+        if (now >= end)
+            return 0;
+        int64_t wake = tc_check_deadline_ns(c);
+        int64_t wait = (wake < end ? wake : end) - now;
+        if (wait < 0)
+            wait = 0;
+        struct timespec ts = { .tv_sec = (time_t)(wait / 1000000000LL),
+                               .tv_nsec = (long)(wait % 1000000000LL) };
+        struct pollfd pfd = { .fd = tc_check_fd(c),
+                              .events = st == TC_STEP_WANT_READ ? POLLIN : POLLOUT };
+        int rc = st == TC_STEP_WANT_TIMER || pfd.fd < 0 ? ppoll(NULL, 0, &ts, NULL)
+                                                        : ppoll(&pfd, 1, &ts, NULL);
+        if (rc < 0 && errno == EINTR)
+            return 0;      /* a signal: let Python's handler run now */
+    }
+}
+
+/* Runs one check to completion as tc_check_run does, in slices with the
+ * GIL released; between slices Python's signal handlers run.  When one
+ * raises, the check is freed (its socket closed) and -1 returned. */
+static int run_check(tc_client *client, const tc_check_params *cp, tc_report **out)
+{
+    tc_check *c = NULL;
+    tc_error err;
+    tc_status st;
+    int done, rv = -1;
+
+    *out = NULL;
+    tc_error_clear(&err);
+    Py_BEGIN_ALLOW_THREADS
+    st = tc_check_new(client, cp, &c, &err);
+    Py_END_ALLOW_THREADS
+    if (st != TC_OK) {
+        tcpy_raise(&err);
+        return -1;
+    }
+    for (;;) {
+        Py_BEGIN_ALLOW_THREADS
+        done = check_slice(c);
+        Py_END_ALLOW_THREADS
+        if (done)
+            break;
+        if (PyErr_CheckSignals() < 0)
+            goto out;
+    }
+    const tc_error *cerr = tc_check_error(c);
+    if (cerr != NULL) {
+        tcpy_raise(cerr);
+        goto out;
+    }
+    *out = tc_check_take_report(c);
+    rv = 0;
+out:
+    tc_check_free(c);
+    return rv;
+}
+
 static PyObject *core_check(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"client", "host", "port", "server_name", "timeout",
@@ -527,8 +604,6 @@ static PyObject *core_check(PyObject *module, PyObject *args, PyObject *kwargs)
     tc_check_params cp;
     tc_report *report = NULL;
     vparams vp;
-    tc_error err;
-    tc_status st;
     PyObject *result = NULL;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!si|zdOiOiidO:check", kwlist,
@@ -553,16 +628,10 @@ static PyObject *core_check(PyObject *module, PyObject *args, PyObject *kwargs)
     cp.server_name = server_name;
     cp.timeout = timeout;
     cp.verify = vp.p;
-    tc_error_clear(&err);
     /* The whole check (DNS, connect, handshake, verification) runs without
      * the GIL: many Python threads can check endpoints at once. */
-    Py_BEGIN_ALLOW_THREADS
-    st = tc_check_run(((ClientObject *)client_obj)->client, &cp, &report, &err);
-    Py_END_ALLOW_THREADS
-    if (st != TC_OK) {
-        tcpy_raise(&err);
+    if (run_check(((ClientObject *)client_obj)->client, &cp, &report) < 0)
         goto done;
-    }
     result = tcpy_report_dict(report, get_state(module)->ca_cache);
 done:
     tc_report_free(report);
