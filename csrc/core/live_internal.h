@@ -1,7 +1,7 @@
 /*
  * live_internal.h - private declarations of the live check (owner: live
  * helper).  Three files, one concern each:
- *   net.c        resolve (getaddrinfo_a) and connect, without blocking;
+ *   net.c        resolve (a getaddrinfo thread pool) and connect, without blocking;
  *                errno and getaddrinfo codes as data
  *   handshake.c  the TLS client over memory BIOs: bytes in, bytes out, no
  *                sockets, so a fuzz target can drive it from an in-memory
@@ -35,10 +35,19 @@ int tc_addr_from_literal(const char *host, int port, tc_addr *out);
 /* "127.0.0.1" or "::1" into buf (always NUL-terminated). */
 void tc_addr_format(const tc_addr *a, char *buf, size_t len);
 
-/* One asynchronous lookup (glibc getaddrinfo_a, GAI_NOWAIT).  Freeing a
- * lookup that is still running never blocks: it is handed to a reaper
- * list and freed once glibc's helper thread is done with it. */
+/* One asynchronous lookup, run by a process-wide pool of at most
+ * TC_RESOLVER_THREADS threads (started on demand, gone after a second
+ * idle) each calling blocking getaddrinfo.  Freeing a lookup never
+ * blocks: a queued one is dropped, a running one is detached and freed
+ * by its worker when getaddrinfo returns. */
 typedef struct tc_resolver tc_resolver;
+#define TC_RESOLVER_THREADS 64
+
+struct addrinfo;
+/* The blocking resolver the pool's workers call: getaddrinfo.  Tests
+ * only may point it elsewhere (before any lookup, restored after). */
+extern int (*tc_resolve_blocking)(const char *host, const char *service,
+                                  const struct addrinfo *hints, struct addrinfo **res);
 
 TC_MUST_USE tc_status tc_resolve_start(const char *host, tc_resolver **out,
                                        tc_error *err);

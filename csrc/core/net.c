@@ -1,12 +1,15 @@
 /*
  * net.c - resolve and connect without ever blocking.
  *
- * Name resolution uses glibc's getaddrinfo_a in GAI_NOWAIT mode: the
- * lookup runs in glibc's helper threads and the check polls gai_error, so
- * DNS is bounded by the check's deadline and many lookups run at once.
- * A lookup abandoned while still running (deadline reached) cannot be
- * freed under glibc's feet, and waiting for it would block: it goes to a
- * reaper list and is freed by a later call once glibc is done with it.
+ * Name resolution runs blocking getaddrinfo in a small pool of our own
+ * threads, shared by the process: a check queues a request and polls its
+ * state without blocking, so DNS is bounded by the check's deadline and
+ * up to TC_RESOLVER_THREADS lookups run at once (glibc's getaddrinfo_a
+ * runs at most 20, which serialised large batches).  Workers start on
+ * demand and exit after a second without work.  A request abandoned
+ * while it runs (deadline, cancel) cannot be freed under its worker's
+ * feet, and waiting would block: it is marked detached and the worker
+ * frees it when getaddrinfo returns.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,8 +18,10 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "live_internal.h"
 
@@ -62,89 +67,220 @@ void tc_addr_format(const tc_addr *a, char *buf, size_t len)
 /* Resolution                                                          */
 /* ------------------------------------------------------------------ */
 
+/* Lifecycle of a request, under pool.lock. */
+enum { R_QUEUED, R_RUNNING, R_DONE };
+
 struct tc_resolver {
-    struct gaicb cb;            /* read and written by glibc's helper thread */
-    struct addrinfo hints;      /* must live as long as the request */
-    struct tc_resolver *next;   /* reaper list link */
-    int started;                /* getaddrinfo_a accepted the request */
-    int start_error;            /* its EAI_* code when it did not */
-    char name[];                /* the name looked up, also read by glibc */
+    struct tc_resolver *next;   /* queue link (R_QUEUED) */
+    int state;
+    int detached;               /* R_RUNNING and abandoned: the worker frees it */
+    int gai_code, sys_errno;    /* R_DONE */
+    struct addrinfo *result;    /* R_DONE, owned */
+    char name[];
 };
 
-static pthread_mutex_t reaper_lock = PTHREAD_MUTEX_INITIALIZER;
-static tc_resolver *reaper_list;
+/* How long an idle worker waits for work before it exits. */
+#define IDLE_EXIT_NS 1000000000LL
+/* getaddrinfo with NSS modules wants more than a minimal stack. */
+#define WORKER_STACK (1024 * 1024)
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t work;        /* a request was queued */
+    tc_resolver *head, *tail;   /* R_QUEUED requests, oldest first */
+    int threads;                /* workers alive */
+    int idle;                   /* of which waiting for work */
+} pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0 };
+
+int (*tc_resolve_blocking)(const char *host, const char *service,
+                           const struct addrinfo *hints, struct addrinfo **res) = getaddrinfo;
 
 static void resolver_destroy(tc_resolver *r)
 {
-    if (r->cb.ar_result != NULL)
-        freeaddrinfo(r->cb.ar_result);
+    if (r->result != NULL)
+        freeaddrinfo(r->result);
     free(r);
 }
 
-/* Frees every abandoned lookup glibc has finished with. */
-static void reap(void)
+static void lookup(tc_resolver *r, const struct addrinfo *hints)
 {
-    tc_resolver *done = NULL;
-    pthread_mutex_lock(&reaper_lock);
-    for (tc_resolver **pp = &reaper_list; *pp != NULL;) {
-        tc_resolver *r = *pp;
-        if (gai_error(&r->cb) != EAI_INPROGRESS) {
-            *pp = r->next;
-            r->next = done;
-            done = r;
-        } else {
-            pp = &r->next;
+    struct addrinfo *res = NULL;
+    errno = 0;
+    int rc = tc_resolve_blocking(r->name, NULL, hints, &res);
+    int e = errno;
+    pthread_mutex_lock(&pool.lock);
+    int detached = r->detached;
+    if (!detached) {
+        r->gai_code = rc;
+        r->sys_errno = rc == EAI_SYSTEM ? e : 0;
+        r->result = rc == 0 ? res : NULL;
+        r->state = R_DONE;
+    }
+    pthread_mutex_unlock(&pool.lock);
+    if (detached) {
+        if (rc == 0 && res != NULL)
+            freeaddrinfo(res);
+        free(r);
+    } else if (rc != 0 && res != NULL) {
+        freeaddrinfo(res);
+    }
+}
+
+static void *worker(void *arg)
+{
+    struct addrinfo hints;
+    (void)arg;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;          /* v4 and v6 */
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    /* No AI_ADDRCONFIG: a host with only loopback v6 would lose ::1. */
+    pthread_mutex_lock(&pool.lock);
+    for (;;) {
+        tc_resolver *r = pool.head;
+        if (r == NULL) {
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_sec += IDLE_EXIT_NS / 1000000000LL;
+            pool.idle++;
+            int rc = 0;
+            while (pool.head == NULL && rc != ETIMEDOUT)
+                rc = pthread_cond_timedwait(&pool.work, &pool.lock, &until);
+            pool.idle--;
+            if (pool.head == NULL)
+                break;
+            continue;
         }
+        pool.head = r->next;
+        if (pool.head == NULL)
+            pool.tail = NULL;
+        r->next = NULL;
+        r->state = R_RUNNING;
+        pthread_mutex_unlock(&pool.lock);
+        lookup(r, &hints);
+        pthread_mutex_lock(&pool.lock);
     }
-    pthread_mutex_unlock(&reaper_lock);
-    while (done != NULL) {
-        tc_resolver *next = done->next;
-        resolver_destroy(done);
-        done = next;
+    pool.threads--;
+    pthread_mutex_unlock(&pool.lock);
+    return NULL;
+}
+
+/* Under pool.lock: starts a worker when the queue holds more requests
+ * than there are idle workers and the pool is not full.  0, or an
+ * errno when no worker could be started and none is alive. */
+static int ensure_worker(void)
+{
+    size_t queued = 0;
+    for (const tc_resolver *r = pool.head; r != NULL && queued <= (size_t)pool.idle; r = r->next)
+        queued++;
+    if (queued <= (size_t)pool.idle || pool.threads >= TC_RESOLVER_THREADS)
+        return 0;
+    pthread_attr_t attr;
+    pthread_t t;
+    int rc = pthread_attr_init(&attr);
+    if (rc == 0) {
+        (void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        (void)pthread_attr_setstacksize(&attr, WORKER_STACK);
+        /* Workers take no signal: Ctrl-C belongs to the main thread. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        rc = pthread_create(&t, &attr, worker, NULL);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_attr_destroy(&attr);
     }
+    if (rc == 0) {
+        pool.threads++;
+        return 0;
+    }
+    return pool.threads > 0 ? 0 : rc;
+}
+
+/* Under pool.lock: unlinks a queued request. */
+static void unqueue(tc_resolver *r)
+{
+    tc_resolver *prev = NULL;
+    for (tc_resolver *q = pool.head; q != NULL; prev = q, q = q->next) {
+        if (q != r)
+            continue;
+        if (prev != NULL)
+            prev->next = r->next;
+        else
+            pool.head = r->next;
+        if (pool.tail == r)
+            pool.tail = prev;
+        r->next = NULL;
+        return;
+    }
+}
+
+/* fork() copies the pool's state but none of its threads: the child
+ * starts with no worker (requests queued before the fork are served by
+ * new ones; those that were running are lost and end at their check's
+ * deadline) and a lock no dead thread can be holding. */
+static void pool_prepare(void) { pthread_mutex_lock(&pool.lock); }
+static void pool_parent(void) { pthread_mutex_unlock(&pool.lock); }
+static void pool_child(void)
+{
+    pool.threads = 0;
+    pool.idle = 0;
+    pthread_mutex_init(&pool.lock, NULL);
+    pthread_cond_init(&pool.work, NULL);
+}
+
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static void pool_init(void)
+{
+    (void)pthread_atfork(pool_prepare, pool_parent, pool_child);
 }
 
 tc_status tc_resolve_start(const char *host, tc_resolver **out, tc_error *err)
 {
     size_t n = strlen(host);
     *out = NULL;
-    reap();
+    (void)pthread_once(&pool_once, pool_init);
     tc_resolver *r = calloc(1, sizeof(*r) + n + 1);
     if (r == NULL)
         return tc_error_set(err, TC_E_NOMEM, "out of memory starting a DNS lookup of %s", host);
     memcpy(r->name, host, n + 1);
-    r->hints.ai_family = AF_UNSPEC;          /* v4 and v6 */
-    r->hints.ai_socktype = SOCK_STREAM;
-    r->hints.ai_protocol = IPPROTO_TCP;
-    /* No AI_ADDRCONFIG: a host with only loopback v6 would lose ::1. */
-    r->cb.ar_name = r->name;
-    r->cb.ar_request = &r->hints;
-    struct gaicb *list[1] = { &r->cb };
-    int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+    pthread_mutex_lock(&pool.lock);
+    r->state = R_QUEUED;
+    if (pool.tail != NULL)
+        pool.tail->next = r;
+    else
+        pool.head = r;
+    pool.tail = r;
+    int rc = ensure_worker();
     if (rc != 0) {
-        /* glibc could not queue it (no thread, no memory): the lookup
-         * failed, which the check reports as dns_failure. */
-        r->start_error = rc;
+        /* No thread at all: the lookup failed, which the check reports
+         * as dns_failure (EAI_SYSTEM with the errno). */
+        unqueue(r);
+        r->state = R_DONE;
+        r->gai_code = EAI_SYSTEM;
+        r->sys_errno = rc;
     } else {
-        r->started = 1;
+        pthread_cond_signal(&pool.work);
     }
+    pthread_mutex_unlock(&pool.lock);
     *out = r;
     return TC_OK;
 }
 
 int tc_resolve_poll(tc_resolver *r, int *gai_code, int *sys_errno)
 {
-    *sys_errno = 0;
-    if (!r->started) {
-        *gai_code = r->start_error;
-        return 1;
+    int done;
+    pthread_mutex_lock(&pool.lock);
+    done = r->state == R_DONE;
+    if (done) {
+        *gai_code = r->gai_code;
+        *sys_errno = r->sys_errno;
+    } else if (r->state == R_QUEUED) {
+        /* After a fork, or when the pool shrank: make sure someone will
+         * take it. */
+        (void)ensure_worker();
     }
-    int rc = gai_error(&r->cb);
-    if (rc == EAI_INPROGRESS)
-        return 0;
-    /* For EAI_SYSTEM the errno lives in glibc's helper thread: unknown. */
-    *gai_code = rc;
-    return 1;
+    pthread_mutex_unlock(&pool.lock);
+    return done;
 }
 
 static int same_addr(const tc_addr *a, const struct addrinfo *ai)
@@ -162,7 +298,7 @@ static int same_addr(const tc_addr *a, const struct addrinfo *ai)
 size_t tc_resolve_addrs(tc_resolver *r, int port, tc_addr *out, size_t max)
 {
     size_t n = 0;
-    for (const struct addrinfo *ai = r->cb.ar_result; ai != NULL && n < max; ai = ai->ai_next) {
+    for (const struct addrinfo *ai = r->result; ai != NULL && n < max; ai = ai->ai_next) {
         if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
             ai->ai_addrlen > sizeof(out[n].ss))
             continue;
@@ -188,17 +324,15 @@ void tc_resolve_free(tc_resolver *r)
 {
     if (r == NULL)
         return;
-    if (r->started && gai_error(&r->cb) == EAI_INPROGRESS &&
-        gai_cancel(&r->cb) != EAI_CANCELED && gai_error(&r->cb) == EAI_INPROGRESS) {
-        /* Still running in glibc's thread: it owns r until it finishes. */
-        pthread_mutex_lock(&reaper_lock);
-        r->next = reaper_list;
-        reaper_list = r;
-        pthread_mutex_unlock(&reaper_lock);
-    } else {
+    pthread_mutex_lock(&pool.lock);
+    int running = r->state == R_RUNNING;
+    if (running)
+        r->detached = 1;       /* its worker frees it */
+    else if (r->state == R_QUEUED)
+        unqueue(r);            /* never started: nobody else holds it */
+    pthread_mutex_unlock(&pool.lock);
+    if (!running)
         resolver_destroy(r);
-    }
-    reap();
 }
 
 /* ------------------------------------------------------------------ */
