@@ -139,8 +139,10 @@ static void *worker(void *arg)
     for (;;) {
         tc_resolver *r = pool.head;
         if (r == NULL) {
+            /* pool.work uses the default clock, CLOCK_REALTIME: a clock
+             * step only moves when an idle worker exits. */
             struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
+            clock_gettime(CLOCK_REALTIME, &until);
             until.tv_sec += IDLE_EXIT_NS / 1000000000LL;
             pool.idle++;
             int rc = 0;

@@ -9,6 +9,7 @@
  * every check must return within its timeout plus a small margin.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -805,9 +806,22 @@ static int gate_read(int *what)
  * (glibc's getaddrinfo_a ran 20), never more; freeing a running lookup
  * detaches it (its worker frees it), freeing a queued one drops it
  * before it runs.  Valgrind checks that both are freed exactly once. */
+static int count_threads(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/task");
+    if (d == NULL)
+        return -1;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
 static void test_resolver_pool(void)
 {
     enum { N = 200 };
+    int threads_before = count_threads();
     tc_resolver *r[N] = {0};
     tc_error err;
     char name[64];
@@ -860,6 +874,12 @@ static void test_resolver_pool(void)
     printf("resolver pool: %d lookups, at most %d at once, %.0f ms\n", N,
            gate_read(&gate_peak), (now_s() - t0) * 1000);
     tc_resolve_blocking = saved;
+    /* The workers are not kept per lookup: idle, they exit. */
+    CHECK(count_threads() > threads_before);
+    t0 = now_s();
+    while (count_threads() > threads_before && now_s() - t0 < 10)
+        usleep(10000);
+    CHECK(count_threads() == threads_before);
 }
 
 int main(void)
