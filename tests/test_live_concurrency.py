@@ -121,3 +121,34 @@ def test_slow_checks_do_not_block_other_threads():
     assert all(k == ["not_tls"] for *_, k in fast)
     inside = [f for f in fast if slow["start"] < f[0] and f[1] < slow["end"]]
     assert len(inside) >= 1
+
+
+def test_a_name_is_resolved_in_a_forked_child_after_the_parent_resolved_one():
+    """The resolver pool's threads do not survive fork(): the child starts
+    with an empty pool and still resolves names (no deadlock on a lock a
+    parent thread held, no wait for workers that do not exist)."""
+    import os
+    import socket
+
+    with socket.socket() as s:          # a closed port on the loopback
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    parent = pytlscheck.check(f"localhost:{port}", timeout=5.0)
+    assert "connection_refused" in parent.kinds
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:                          # the child: one check, its kinds to the pipe
+        code = 1
+        try:
+            os.close(read)
+            r = pytlscheck.check(f"localhost:{port}", timeout=5.0)
+            os.write(write, ",".join(r.kinds).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        kinds = f.read().decode()
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    assert kinds.split(",") == parent.kinds
