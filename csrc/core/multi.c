@@ -445,10 +445,14 @@ tc_status tc_multi_add(tc_multi *m, tc_client *client, const tc_check_params *p,
     m->q_tail = j;
     m->stats.queued++;
     /* A runner that is not asleep sees the queue before it next waits:
-     * adding between two tc_multi_run calls costs no system call. */
-    int sleeping = m->sleeping;
+     * adding between two tc_multi_run calls costs no system call.  Nor
+     * does adding while every slot is busy: the runner itself frees the
+     * next slot, and looks at the queue before it sleeps again.  (A
+     * check being started counts late, which at worst wakes it once too
+     * often.) */
+    int wake = m->sleeping && m->stats.in_flight < m->concurrency;
     pthread_mutex_unlock(&m->lock);
-    if (sleeping)
+    if (wake)
         multi_signal(m);
     return TC_OK;
 }
