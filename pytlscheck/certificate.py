@@ -2,7 +2,9 @@
 
 Every field is extracted by the C core (OpenSSL) once, when the object is
 made; the Python side only converts values (aware UTC datetimes,
-``ipaddress`` objects, tuples).
+``ipaddress`` objects, tuples), and the costlier of those (the two dates and
+the IP addresses) only when first read: a batch of reports whose users read
+``ok`` and ``problems`` does not pay for them.
 """
 from __future__ import annotations
 
@@ -26,6 +28,12 @@ _FIELDS = (
     "extended_key_usage", "ca_issuers", "ocsp_urls", "self_signed",
     "self_issued", "malformed", "der",
 )
+
+# Converted on first read (see Certificate.not_before and friends): the
+# core's raw value waits in a slot of its own, the converted one in another.
+_LAZY = ("not_before", "not_after", "ip_addresses")
+_EAGER = tuple(f for f in _FIELDS if f not in _LAZY)
+_UNSET: Any = object()
 
 _PEM_MARK = b"-----BEGIN"
 
@@ -89,17 +97,15 @@ class Certificate:
     ``pem``, ``days_remaining``.
     """
 
-    __slots__ = _FIELDS
+    __slots__ = _EAGER + ("_raw_not_before", "_raw_not_after", "_raw_ip_addresses",
+                          "_not_before", "_not_after", "_ip_addresses")
 
     subject: str
     issuer: str
     common_name: Optional[str]
     dns_names: Tuple[str, ...]
-    ip_addresses: Tuple[IPAddress, ...]
     email_addresses: Tuple[str, ...]
     serial_number: str
-    not_before: datetime
-    not_after: datetime
     fingerprint_sha256: str
     key_type: str
     key_bits: int
@@ -127,12 +133,45 @@ class Certificate:
     def _from_info(cls, info: Mapping[str, Any]) -> "Certificate":
         self = object.__new__(cls)
         put = object.__setattr__
-        for name in _FIELDS:
+        for name in _EAGER:
             put(self, name, info.get(name))
-        put(self, "not_before", _utc(info["not_before"]))
-        put(self, "not_after", _utc(info["not_after"]))
-        put(self, "ip_addresses", tuple(_ip(a) for a in info["ip_addresses"]))
+        put(self, "_raw_not_before", info["not_before"])
+        put(self, "_raw_not_after", info["not_after"])
+        put(self, "_raw_ip_addresses", info["ip_addresses"])
+        put(self, "_not_before", _UNSET)
+        put(self, "_not_after", _UNSET)
+        put(self, "_ip_addresses", _UNSET)
         return self
+
+    # ---- converted on first read ---------------------------------------
+    # Two threads reading at once both convert and store equal values.
+
+    @property
+    def not_before(self) -> datetime:
+        """Start of validity, an aware UTC datetime."""
+        v = self._not_before
+        if v is _UNSET:
+            v = _utc(self._raw_not_before)
+            object.__setattr__(self, "_not_before", v)
+        return v
+
+    @property
+    def not_after(self) -> datetime:
+        """End of validity, an aware UTC datetime."""
+        v = self._not_after
+        if v is _UNSET:
+            v = _utc(self._raw_not_after)
+            object.__setattr__(self, "_not_after", v)
+        return v
+
+    @property
+    def ip_addresses(self) -> Tuple[IPAddress, ...]:
+        """IP address SANs, as ``ipaddress`` objects."""
+        v = self._ip_addresses
+        if v is _UNSET:
+            v = tuple(_ip(a) for a in self._raw_ip_addresses)
+            object.__setattr__(self, "_ip_addresses", v)
+        return v
 
     @classmethod
     def from_pem(cls, data: Union[str, bytes]) -> "Certificate":
