@@ -600,8 +600,8 @@ def test_served_certificate_that_does_not_parse_is_malformed(ca, how):
 
 @pytest.mark.parametrize("how", sorted(_broken_ders(b"\x30\x82\x01\x00" + bytes(256))))
 def test_served_certificate_that_does_not_parse_is_an_error_in_time(ca, how):
-    """Whatever its kind, an unparsable certificate ends the check at once
-    with one error (the regression half of the xfail above)."""
+    """An unparsable certificate ends the check at once, with one error and
+    no chain (nothing that parsed to show)."""
     root, inter = ca
     leaf = inter.leaf("localhost", "127.0.0.1")
     bad = _broken_ders(leaf.der)[how]
