@@ -65,7 +65,7 @@ setup(
             sources=sources,
             include_dirs=["csrc/include", "csrc/core"] + include_dirs,
             library_dirs=library_dirs,
-            libraries=libraries + ["anl"],
+            libraries=libraries,
             extra_compile_args=extra_compile,
             extra_link_args=extra_link,
             depends=glob.glob("csrc/**/*.h", recursive=True),
