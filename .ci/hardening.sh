@@ -23,7 +23,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
-WORK=${HARDENING_WORK:-/tmp/pytlscheck-hardening}
+# Scratch space (the sanitizer tree copy, build logs): one per run, so two
+# runs at once do not share it; kept when a stage fails, for a look.
+WORK=${HARDENING_WORK:-}
+OWN_WORK=
 PYTHON=${PYTHON:-python}
 STAGES=("$@")
 [ ${#STAGES[@]} -eq 0 ] && STAGES=(sanitizers valgrind fuzz leaks)
@@ -139,15 +142,22 @@ stage_leaks() {
 # One function, parsed whole before it runs: editing this file while it
 # runs cannot change what the running instance does.
 main() {
-    mkdir -p "$WORK"
-    need_tools || exit 1
-    failed=()
-    summary=()
     for s in "${STAGES[@]}"; do
         case $s in
             sanitizers|valgrind|fuzz|leaks) ;;
             *) echo "unknown stage: $s (sanitizers, valgrind, fuzz, leaks)"; exit 2 ;;
         esac
+    done
+    if [ -z "$WORK" ]; then
+        WORK=$(mktemp -d /tmp/pytlscheck-hardening.XXXXXX) || exit 1
+        OWN_WORK=1
+    fi
+    mkdir -p "$WORK"
+    echo "scratch: $WORK"
+    need_tools || exit 1
+    failed=()
+    summary=()
+    for s in "${STAGES[@]}"; do
         echo "==== hardening: $s"
         start=$(date +%s)
         if "stage_$s"; then result=ok; else result=FAILED; failed+=("$s"); fi
@@ -158,9 +168,10 @@ main() {
     echo "==== hardening summary"
     printf '%s\n' "${summary[@]}"
     if [ ${#failed[@]} -gt 0 ]; then
-        echo "hardening FAILED: ${failed[*]}"
+        echo "hardening FAILED: ${failed[*]} (scratch kept: $WORK)"
         exit 1
     fi
+    [ -n "$OWN_WORK" ] && rm -rf "$WORK"
     echo "hardening: all stages passed"
 }
 main
