@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import pickle
 import resource
@@ -45,6 +46,21 @@ def signature(r):
 
 def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
+
+
+def fd_set() -> set:
+    """(fd, target) of every open descriptor: a socket's target names its
+    inode, so a new socket shows up even on a reused fd number.  Tests
+    compare with `fd_set() - before` (nothing new), not exact counts:
+    descriptors of an earlier test's batch may close meanwhile."""
+    gc.collect()
+    out = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            out.add((fd, os.readlink(f"/proc/self/fd/{fd}")))
+        except OSError:
+            pass
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -325,7 +341,7 @@ def test_progress_exception_stops_the_batch():
     their sockets closed at once."""
     lsock = _listener()
     try:
-        fds = open_fds()
+        fds = fd_set()
         port = lsock.getsockname()[1]
 
         def boom(done, total):
@@ -336,7 +352,8 @@ def test_progress_exception_stops_the_batch():
             check_many([f"127.0.0.1:{port}"] * 39 + ["127.0.0.1:1"], timeout=30,
                        concurrency=40, progress=boom)
         assert time.monotonic() - t0 < 5
-        assert open_fds() == fds
+        new = fd_set() - fds
+        assert not new, f"descriptors left open: {new}"
     finally:
         lsock.close()
 
@@ -361,7 +378,7 @@ def test_iter_yields_every_index_once(pki, server):
 def test_iter_early_exit_closes_every_socket():
     lsock = _listener()
     try:
-        fds = open_fds()
+        fds = fd_set()
         port = lsock.getsockname()[1]
         it = iter_check_many([f"127.0.0.1:{port}"] * 20 + ["127.0.0.1:1"], timeout=30,
                              concurrency=21)
@@ -370,7 +387,8 @@ def test_iter_early_exit_closes_every_socket():
         assert index == 20 and report.kinds == ["connection_refused"]
         it.close()
         assert time.monotonic() - t0 < 5
-        assert open_fds() == fds
+        new = fd_set() - fds
+        assert not new, f"descriptors left open: {new}"
     finally:
         lsock.close()
 
