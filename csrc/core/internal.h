@@ -18,4 +18,11 @@ typedef struct tc_cert_vars {
 } tc_cert_vars;
 void tc_cert_vars_fill(tc_cert_vars *cv, X509 *x, int depth, int64_t now, tc_render_vars *vars);
 
+/* sigcache.c: the signature and validity-time step of X509_verify_cert,
+ * done as OpenSSL 3.0 does it but with signatures on CA certificates
+ * remembered (X509_STORE_CTX_set_verify).  Only for flags where it is the
+ * same step: tc_chain_step_applies(flags) says. */
+int tc_chain_step_applies(unsigned long flags);
+int tc_chain_step(X509_STORE_CTX *ctx);
+
 #endif

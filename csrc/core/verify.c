@@ -291,6 +291,8 @@ static tc_status attempt_run(attempt *a, const tc_trust *trust, X509 *leaf,
     if (params->crls != NULL)
         X509_STORE_CTX_set0_crls(a->ctx, params->crls);
     X509_STORE_CTX_set_verify_cb(a->ctx, record_error);
+    if (tc_chain_step_applies(flags))
+        X509_STORE_CTX_set_verify(a->ctx, tc_chain_step);
     if (!X509_STORE_CTX_set_app_data(a->ctx, &a->st))
         return tc_error_set(err, TC_E_NOMEM, "out of memory verifying the chain");
 

@@ -360,6 +360,14 @@ TC_MUST_USE tc_status tc_verify(tc_report *report, const tc_trust *trust,
                                 const tc_verify_params *params,
                                 tc_error *err);
 
+/* tc_verify remembers, process-wide, which CA certificates' signatures
+ * verified under which issuer key (sigcache.c), so a batch whose chains
+ * share intermediates checks each of those signatures once.  How often a
+ * signature on a CA certificate was found there (hits) or had to be
+ * checked (misses); and emptying it (tests, benchmarks). */
+void tc_sigcache_stats(uint64_t *hits, uint64_t *misses);
+void tc_sigcache_clear(void);
+
 /* ------------------------------------------------------------------ */
 /* Live checks (target.c, net.c, live.c)                               */
 /* ------------------------------------------------------------------ */

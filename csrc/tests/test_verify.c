@@ -1199,6 +1199,76 @@ static void test_cert_vars(pki *k)
     pki_free(&evil);
 }
 
+
+/* sigcache.c: a CA certificate's signature that verified is not checked
+ * again for the same bytes and issuer key; leaves are never remembered;
+ * failures are never remembered; the validity period is checked every
+ * time. */
+static void test_sigcache(pki *k)
+{
+    uint64_t hits, misses;
+    tc_sigcache_clear();
+    STACK_OF(X509) *chain = pki_stack(k->leaf.x, k->inter.x, NULL);
+    tc_verify_params p = params_at(T0, "api.example.com");
+    tc_report *r = run("sigcache, first", k->trust, chain, &p);
+    CHECK(r->n_problems == 0 && r->verified != NULL);
+    tc_report_free(r);
+    tc_sigcache_stats(&hits, &misses);
+    CHECK(hits == 0 && misses == 1);      /* the intermediate; not the leaf */
+
+    r = run("sigcache, again", k->trust, chain, &p);
+    CHECK(r->n_problems == 0 && r->verified != NULL);
+    tc_report_free(r);
+    tc_sigcache_stats(&hits, &misses);
+    CHECK(hits == 1 && misses == 1);
+
+    /* Remembered signature, expired certificates: still expired. */
+    tc_verify_params later = params_at(T0 + 4000 * DAY, "api.example.com");
+    r = run("sigcache, later", k->trust, chain, &later);
+    CHECK(has(r, K(EXPIRED), 0) && has(r, K(EXPIRED), 1) && !tc_report_ok(r));
+    tc_report_free(r);
+    tc_sigcache_stats(&hits, &misses);
+    CHECK(hits == 2 && misses == 1);
+    sk_X509_pop_free(chain, X509_free);
+
+    /* The intermediate with one bit of its signature flipped, after the
+     * genuine one was remembered: a miss, and a bad signature, every time. */
+    unsigned char *der = NULL;
+    int n = i2d_X509(k->inter.x, &der);
+    CHECK(n > 10);
+    der[n - 1] ^= 0x01;
+    const unsigned char *q = der;
+    X509 *broken = d2i_X509(NULL, &q, n);
+    CHECK(broken != NULL);
+    for (int round = 0; broken && round < 2; round++) {
+        STACK_OF(X509) *c = pki_stack(k->leaf.x, broken, NULL);
+        r = run("sigcache, broken intermediate", k->trust, c, &p);
+        const tc_problem *ci = find(r, K(CHAIN_INVALID), 1);
+        CHECK(ci && ci->openssl_code == X509_V_ERR_CERT_SIGNATURE_FAILURE);
+        CHECK(!tc_report_ok(r) && r->verified == NULL);
+        tc_report_free(r);
+        sk_X509_pop_free(c, X509_free);
+        tc_sigcache_stats(&hits, &misses);
+        CHECK(hits == 2 && misses == (uint64_t)(2 + round));
+    }
+    X509_free(broken);
+    OPENSSL_free(der);
+
+    /* The same intermediate under another root of the same name (another
+     * key): never accepted, whatever was remembered for the real root. */
+    pki_spec rs = pki_ca(T0 - 400 * DAY, "Test Root", NULL);
+    rs.org = "pytlscheck tests";
+    pki_cert other = pki_mint(&rs);
+    tc_trust *t2 = trust_of(other.x, NULL);
+    chain = pki_stack(k->leaf.x, k->inter.x, NULL);
+    r = run("sigcache, other root", t2, chain, &p);
+    CHECK(!tc_report_ok(r) && r->verified == NULL);
+    tc_report_free(r);
+    sk_X509_pop_free(chain, X509_free);
+    tc_trust_free(t2);
+    pki_free(&other);
+}
+
 int main(void)
 {
     pki k = pki_new();
@@ -1226,6 +1296,7 @@ int main(void)
     test_many_problems(&k);
     test_bad_input(&k);
     test_cert_vars(&k);
+    test_sigcache(&k);
     pki_done(&k);
     return TC_TEST_DONE();
 }
