@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 import textwrap
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Type
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
+from . import _core
 from .certificate import Certificate, _pretty, iso, short_name
 from .errors import (KINDS, ConnectionProblem, HandshakeProblem, TLSCheckError,
                      exception_for)
@@ -156,7 +157,10 @@ _CA_CERTS: Dict[str, Certificate] = {}
 _CA_CERTS_MAX = 1024
 
 
-def _certificate(info: Mapping[str, Any]) -> Certificate:
+def _certificate(info: Any) -> Certificate:
+    if not isinstance(info, dict):
+        # A leaf's handle: its fields are extracted now, on first read.
+        return Certificate._from_info(_core.cert_info(info))
     if not info.get("is_ca"):
         return Certificate._from_info(info)
     fp = info["fingerprint_sha256"]
@@ -191,10 +195,11 @@ class Report:
     def __init__(self, data: Mapping[str, Any], *, trust: Optional[str] = None,
                  checked_at: Optional[datetime] = None,
                  source: Optional[str] = None) -> None:
-        memo: Dict[int, Certificate] = {}
-        self.chain: List[Certificate] = _certs(data.get("chain"), memo) or []
-        self.path: Optional[List[Certificate]] = _certs(data.get("path"), memo)
-        self.verified_chain: Optional[List[Certificate]] = _certs(data.get("verified"), memo)
+        # The certificates are made when first read (chain, path,
+        # verified_chain, a problem's certificate): a batch whose user
+        # reads only ok and problems does not pay for them.
+        self._raw_certs: Any = (data.get("chain"), data.get("path"), data.get("verified"))
+        self._certs: Any = None
         self.hostname: Optional[str] = data.get("hostname")
         self.trust: Optional[str] = trust
         self.checked_at: datetime = checked_at or datetime.now(timezone.utc)
@@ -225,6 +230,38 @@ class Report:
                 inspect_command=p["inspect_command"],
                 certificate=self._cert_at(p["depth"])))
         self.problems: List[Problem] = problems
+
+    def _built(self) -> Tuple[List[Certificate], Optional[List[Certificate]],
+                              Optional[List[Certificate]]]:
+        built = self._certs
+        if built is None:
+            raw = self._raw_certs
+            if raw is None:          # another thread built them meanwhile
+                return self._certs   # type: ignore[no-any-return]
+            memo: Dict[int, Certificate] = {}
+            built = (_certs(raw[0], memo) or [], _certs(raw[1], memo), _certs(raw[2], memo))
+            self._certs = built
+            self._raw_certs = None
+        return built  # type: ignore[no-any-return]
+
+    @property
+    def chain(self) -> List[Certificate]:
+        """The chain as given or as served, leaf first."""
+        return self._built()[0]
+
+    @property
+    def path(self) -> Optional[List[Certificate]]:
+        """The path OpenSSL built, leaf first (the anchor last when reached)."""
+        return self._built()[1]
+
+    @property
+    def verified_chain(self) -> Optional[List[Certificate]]:
+        """The path when it reaches a trusted anchor through sound links."""
+        return self._built()[2]
+
+    def __getstate__(self) -> Dict[str, Any]:
+        self._built()   # leaf handles do not pickle; certificates do
+        return self.__dict__
 
     def _cert_at(self, depth: int) -> Optional[Certificate]:
         if depth < 0:

@@ -277,6 +277,47 @@ def test_trust_loaded_once_per_distinct_value(pki, server, monkeypatch, tmp_path
     assert clients == [str(root_file)]
 
 
+def test_shared_intermediate_signature_checked_once_per_batch(pki, server):
+    """The root's signature on the intermediate every endpoint serves is
+    verified once, then remembered (csrc/core/sigcache.c); the leaf's
+    signature is verified for every check."""
+    from pytlscheck import _core
+    _core.sigcache_clear()
+    host, port = server
+    reports = check_many([f"{host}:{port}"] * 40, trust=pki["root"].pem, concurrency=8)
+    assert all(r.ok for r in reports)
+    assert _core.sigcache_stats() == {"hits": 39, "misses": 1}
+    # A single check() shares the same memory.
+    assert pytlscheck.check(host, port, trust=pki["root"].pem).ok
+    assert _core.sigcache_stats() == {"hits": 40, "misses": 1}
+
+
+def test_certificates_made_when_first_read_and_still_pickle(pki, server):
+    """A report's certificates are made on first read (a batch whose user
+    reads only ok does not pay for every leaf); reading them from many
+    threads at once, or pickling a report never read, gives the same."""
+    host, port = server
+    reports = check_many([f"{host}:{port}"] * 3, trust=pki["root"].pem)
+    fresh = pickle.loads(pickle.dumps(reports[0]))       # never read before
+    assert fresh.chain[0].fingerprint_sha256 == reports[1].chain[0].fingerprint_sha256
+    assert fresh.leaf.dns_names == ("localhost",)
+    r = reports[2]
+    seen: List[str] = []
+    barrier = threading.Barrier(8)
+
+    def read() -> None:
+        barrier.wait()
+        seen.append(",".join(c.fingerprint_sha256 for c in r.verified_chain))
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 8 and len(set(seen)) == 1 and seen[0].count(",") == 2
+    assert r.path is not None and [c.fingerprint_sha256 for c in r.path] == seen[0].split(",")
+
+
 # ---------------------------------------------------------------------------
 # invalid input
 

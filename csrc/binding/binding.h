@@ -24,8 +24,14 @@ PyObject *tcpy_cert_dict(X509 *x);
 
 /* A tc_report as a dict (see _core.pyi for its keys).  New reference.
  * ca_cache (a dict, or NULL): the dicts of CA certificates, by SHA-256 of
- * their DER, reused across reports (see convert.c). */
+ * their DER, reused across reports (see convert.c).  With a ca_cache,
+ * certificates that are not CAs (leaves) come as opaque handles that
+ * tcpy_cert_handle_info (_core.cert_info) converts when first read. */
 PyObject *tcpy_report_dict(const tc_report *r, PyObject *ca_cache);
+
+/* The dict of a leaf handle from tcpy_report_dict; NULL with an exception
+ * (TypeError/ValueError for anything else). */
+PyObject *tcpy_cert_handle_info(PyObject *handle);
 
 /* Builds a certificate stack from `obj`: a bytes-like object (a PEM bundle
  * or one DER certificate) or a list/tuple of them.  `what` names the input

@@ -166,11 +166,61 @@ typedef struct cert_memo {
  * The cache is bounded by starting over when full. */
 #define CA_CACHE_MAX 1024
 
+/* ---- leaves: converted when first read ------------------------------- */
+
+/* A leaf is converted only if the caller reads it (Report.chain, a
+ * problem's certificate): a batch whose user reads `ok` and `problems`
+ * does not pay for extracting every leaf's fields.  The handle is a
+ * capsule owning one reference to the X509; cert_info() converts it. */
+#define CERT_CAPSULE "pytlscheck._core.cert"
+
+static void cert_capsule_free(PyObject *capsule)
+{
+    X509_free(PyCapsule_GetPointer(capsule, CERT_CAPSULE));
+}
+
+static PyObject *cert_handle(X509 *x)
+{
+    if (!X509_up_ref(x)) {
+        ERR_clear_error();
+        return PyErr_NoMemory();
+    }
+    PyObject *c = PyCapsule_New(x, CERT_CAPSULE, cert_capsule_free);
+    if (c == NULL)
+        X509_free(x);
+    return c;
+}
+
+PyObject *tcpy_cert_handle_info(PyObject *handle)
+{
+    X509 *x = PyCapsule_GetPointer(handle, CERT_CAPSULE);
+    return x != NULL ? tcpy_cert_dict(x) : NULL;
+}
+
+/* SHA-256, fetched once: EVP_sha256() would search the provider tables
+ * again at every digest (OpenSSL 3.0).  Under the GIL.  NULL if the fetch
+ * failed (the cache is then skipped). */
+static EVP_MD *sha256_md(void)
+{
+    static EVP_MD *md;
+    static int tried;
+    if (!tried) {
+        tried = 1;
+        md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+        ERR_clear_error();
+    }
+    return md;
+}
+
 static PyObject *ca_cached_dict(PyObject *cache, X509 *x)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (cache == NULL || X509_check_ca(x) <= 0 || !X509_digest(x, EVP_sha256(), md, &len)) {
+    if (cache == NULL)
+        return tcpy_cert_dict(x);
+    if (X509_check_ca(x) <= 0)
+        return cert_handle(x);
+    if (sha256_md() == NULL || !X509_digest(x, sha256_md(), md, &len)) {
         ERR_clear_error();
         return tcpy_cert_dict(x);
     }

@@ -141,6 +141,25 @@ static PyObject *TrustStore_repr(PyObject *op)
     return PyUnicode_FromFormat("<TrustStore %s>", d ? d : "");
 }
 
+static PyObject *core_cert_info(PyObject *module, PyObject *handle)
+{
+    return tcpy_cert_handle_info(handle);
+}
+
+static PyObject *core_sigcache_stats(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    uint64_t hits, misses;
+    tc_sigcache_stats(&hits, &misses);
+    return Py_BuildValue("{sKsK}", "hits", (unsigned long long)hits,
+                         "misses", (unsigned long long)misses);
+}
+
+static PyObject *core_sigcache_clear(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    tc_sigcache_clear();
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef TrustStore_methods[] = {
     {"system", TrustStore_system, METH_NOARGS | METH_CLASS,
      "system() -> TrustStore\n\nOpenSSL's default verify paths (SSL_CERT_FILE / SSL_CERT_DIR honoured)."},
@@ -743,6 +762,14 @@ static PyMethodDef core_methods[] = {
      "check(client, host, port, server_name=None, timeout=10.0, at=None, purpose=0,\n"
      "      crls=None, max_depth=-1, min_days=30, min_remaining=0.0, ekus=None) -> dict\n\n"
      "One live check, run with the GIL released."},
+    {"cert_info", core_cert_info, METH_O,
+     "cert_info(handle) -> dict\n\nThe fields of a certificate a report holds as a handle "
+     "(leaves are converted when first read)."},
+    {"sigcache_stats", core_sigcache_stats, METH_NOARGS,
+     "sigcache_stats() -> {'hits': n, 'misses': n}\n\nHow often a CA certificate's signature "
+     "was found already verified (hits) or was verified (misses), process-wide."},
+    {"sigcache_clear", core_sigcache_clear, METH_NOARGS,
+     "sigcache_clear()\n\nForgets every remembered signature and zeroes the counters."},
     {"mint", KW(core_mint), METH_VARARGS | METH_KEYWORDS,
      "mint(*, common_name=None, ...) -> (cert_pem, key_pem)\n\nThrowaway certificates for the lab and tests."},
     {NULL, NULL, 0, NULL}
