@@ -52,6 +52,9 @@ TARGET_OPTIONS = ("port", "server_name", "trust", "timeout", "min_days", "min_re
 # How long the driver waits in C before looking at signals, cancellation
 # and the queue again (seconds).
 _WAIT = 0.1
+# iter_check_many: completed reports waiting for the consumer, at most
+# max(this, concurrency).
+_ITER_QUEUE_MIN = 64
 # How many invalid targets the ValueError message lists.
 _SHOW_INVALID = 20
 
@@ -311,7 +314,9 @@ def iter_check_many(targets: Iterable[Target], *, concurrency: int = DEFAULT_CON
 
     The targets are validated before the first item is produced.  The
     batch runs in one helper thread, so the loop body may take its time
-    without stalling the checks in flight (reports wait in a queue).
+    without stalling the checks in flight (reports wait in a queue).  The
+    queue is bounded: while it is full no new check starts, so a slow
+    loop body holds at most a few times ``concurrency`` reports in memory.
     ``progress(done, total)`` is called in the caller's thread just before
     each report is yielded.  Leaving the loop early (``break``, an
     exception, Ctrl-C) or closing the iterator stops the batch and closes
@@ -330,18 +335,33 @@ def _iterate(jobs: List[_Job], concurrency: int, progress: Progress) -> Iterator
     n = len(jobs)
     if n == 0:
         return
-    out: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+    # Bounded: a consumer slower than the checks holds the helper thread
+    # here, which then starts no new check (the ones in flight finish in
+    # the core and wait there), so memory stays bounded by about
+    # 4 x concurrency reports however slow the loop body is.
+    out: "queue.Queue[Any]" = queue.Queue(maxsize=max(_ITER_QUEUE_MIN, concurrency))
     stop = threading.Event()
     holder: List[Any] = []
+
+    def hand_over(item: Any) -> bool:
+        """Puts item for the consumer; False once it has gone."""
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=_WAIT)
+                return True
+            except queue.Full:
+                pass
+        return False
 
     def work() -> None:
         try:
             with contextlib.closing(_drive(jobs, concurrency, stop, holder.append)) as results:
                 for job, data in results:
-                    out.put((job, data))
+                    if not hand_over((job, data)):
+                        return
         except BaseException as e:  # noqa: BLE001 - handed to the consumer
-            out.put(e)
-        out.put(_END)
+            hand_over(e)
+        hand_over(_END)
 
     worker = threading.Thread(target=work, name="pytlscheck-batch", daemon=True)
     worker.start()

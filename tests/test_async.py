@@ -5,8 +5,6 @@ sockets, progress on the loop's thread."""
 from __future__ import annotations
 
 import asyncio
-import gc
-import os
 import socket
 import threading
 import time
@@ -14,9 +12,10 @@ import time
 import pytest
 
 import pytlscheck
+from fds import fd_set, open_fds
 from pki import pem_of
 from pytlscheck import InvalidTargets, check_async, check_many_async
-from servers import raw_server, tls_server
+from servers import tls_server
 
 MARGIN = 2.0
 
@@ -25,25 +24,6 @@ def signature(r):
     return (r.ok, tuple((p.kind, p.depth, p.message) for p in r.problems), r.target,
             r.protocol, r.address, r.port, r.server_name, r.hostname,
             tuple(c.fingerprint_sha256 for c in r.chain))
-
-
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-def fd_set() -> set:
-    """(fd, target) of every open descriptor: a socket's target names its
-    inode, so a new socket shows up even on a reused fd number.  Tests
-    compare with `fd_set() - before` (nothing new), not exact counts:
-    descriptors of an earlier test's batch may close meanwhile."""
-    gc.collect()
-    out = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            out.add((fd, os.readlink(f"/proc/self/fd/{fd}")))
-        except OSError:
-            pass
-    return out
 
 
 @pytest.fixture(scope="module")

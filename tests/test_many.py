@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import os
 import pickle
 import resource
@@ -22,12 +21,13 @@ import textwrap
 import threading
 import time
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import List, Tuple
 
 import pytest
 
 import pytlscheck
-from pki import CA, pem_of
+from fds import fd_set
+from pki import pem_of
 from pytlscheck import InvalidTargets, check_many, iter_check_many
 from servers import raw_server, tls_server
 
@@ -42,25 +42,6 @@ def signature(r):
             r.hostname, r.trust, tuple(c.fingerprint_sha256 for c in r.chain),
             None if r.verified_chain is None else
             tuple(c.fingerprint_sha256 for c in r.verified_chain))
-
-
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-def fd_set() -> set:
-    """(fd, target) of every open descriptor: a socket's target names its
-    inode, so a new socket shows up even on a reused fd number.  Tests
-    compare with `fd_set() - before` (nothing new), not exact counts:
-    descriptors of an earlier test's batch may close meanwhile."""
-    gc.collect()
-    out = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            out.add((fd, os.readlink(f"/proc/self/fd/{fd}")))
-        except OSError:
-            pass
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -301,6 +282,11 @@ def test_certificates_made_when_first_read_and_still_pickle(pki, server):
     fresh = pickle.loads(pickle.dumps(reports[0]))       # never read before
     assert fresh.chain[0].fingerprint_sha256 == reports[1].chain[0].fingerprint_sha256
     assert fresh.leaf.dns_names == ("localhost",)
+    # check() defers even the leaf's extraction (a handle in C until read).
+    single = pytlscheck.check(host, port, trust=pki["root"].pem)
+    again = pickle.loads(pickle.dumps(single))
+    assert again.leaf.fingerprint_sha256 == fresh.leaf.fingerprint_sha256
+    assert single.leaf.not_after == fresh.leaf.not_after
     r = reports[2]
     seen: List[str] = []
     barrier = threading.Barrier(8)
@@ -414,6 +400,26 @@ def test_iter_yields_every_index_once(pki, server):
     assert all(seen[i].ok == bool(i % 3) for i in range(30))
     assert all(seen[i].kinds == ["not_tls"] for i in range(0, 30, 3))
     assert calls == list(range(1, 31))
+
+
+def test_iter_slow_consumer_holds_back_new_checks(pki, monkeypatch):
+    """A consumer slower than the checks: the bounded queue fills, and no
+    new check starts until the consumer takes reports again, so memory
+    stays bounded however slow the loop body is."""
+    from pytlscheck import many
+    monkeypatch.setattr(many, "_ITER_QUEUE_MIN", 2)
+    srv = CountingServer(pki["chain"], pki["key"])
+    with srv as (host, port):
+        it = iter_check_many([f"{host}:{port}"] * 60, trust=pki["root"].pem, concurrency=2)
+        first = next(it)
+        time.sleep(1.5)          # unbounded, all 60 would be done by now
+        started_while_stalled = srv.accepted
+        rest = list(it)
+    assert first[1].ok and len(rest) == 59 and all(r.ok for _, r in rest)
+    assert sorted([first[0]] + [i for i, _ in rest]) == list(range(60))
+    # 1 taken + 2 queued + 1 in hand + 4 added ahead of need (2 x concurrency)
+    assert started_while_stalled <= 12, started_while_stalled
+    assert srv.accepted == 60
 
 
 def test_iter_early_exit_closes_every_socket():

@@ -2,6 +2,9 @@
 minted here, each followed by its good twin that differs only in the one
 property broken (which proves the problem came from that property)."""
 import re
+import shlex
+import shutil
+import subprocess
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -568,3 +571,27 @@ def test_problem_certificate_and_repr(good, trust):
     assert "incomplete_chain" in repr(r)
     with pytest.raises(AttributeError):
         p.kind = "expired"
+
+
+# ---- the openssl commands name the caller's file ---------------------------
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_inspect_command_names_the_file_and_runs(inter, root, tmp_path):
+    """A chain read from a file: the problem's openssl command names that
+    file (quoted), and running it shows the same failure."""
+    leaf = inter.leaf(HOST)
+    path = tmp_path / "my leaf.pem"             # a space: the command quotes it
+    path.write_text(pem_of(leaf))               # the intermediate is missing
+    anchor = tmp_path / "root.pem"
+    anchor.write_text(root.pem)
+    r = verify_chain(str(path), hostname=HOST, trust=str(anchor))
+    p = problem(r, "incomplete_chain")
+    quoted = shlex.quote(str(path))
+    assert p.inspect_command == f"openssl verify -show_chain -untrusted {quoted} {quoted}"
+    run = subprocess.run(p.inspect_command + " -CAfile " + shlex.quote(str(anchor)),
+                         shell=True, capture_output=True, text=True, timeout=30)
+    assert run.returncode != 0
+    assert "unable to get local issuer certificate" in run.stdout + run.stderr
+    # The twin: the same chain as data keeps the generic names.
+    r2 = verify_chain(pem_of(leaf), hostname=HOST, trust=str(anchor))
+    assert problem(r2, "incomplete_chain").inspect_command.endswith("-untrusted chain.pem leaf.pem")

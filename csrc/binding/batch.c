@@ -335,23 +335,9 @@ static PyObject *Batch_add(PyObject *op, PyObject *args, PyObject *kwargs)
     tc_client *client = tcpy_client_of(module, client_obj);
     if (client == NULL)
         return NULL;
-    if (port < 1 || port > 65535) {
-        PyErr_Format(PyExc_ValueError, "port must be between 1 and 65535, not %d", port);
+    if (tcpy_check_params(&cp, &vp, host, port, server_name, timeout, at, purpose, crls,
+                          max_depth, min_days, min_remaining, ekus) < 0)
         return NULL;
-    }
-    if (!(timeout > 0)) {
-        PyErr_SetString(PyExc_ValueError, "timeout must be a positive number of seconds");
-        return NULL;
-    }
-    if (tcpy_vparams_fill(&vp, NULL, at, purpose, crls, max_depth, min_days,
-                          min_remaining, ekus) < 0)
-        return NULL;
-    memset(&cp, 0, sizeof(cp));
-    cp.host = host;
-    cp.port = port;
-    cp.server_name = server_name;
-    cp.timeout = timeout;
-    cp.verify = vp.p;
     tc_error_clear(&err);
     /* Copies everything: vp can go at once. */
     st = tc_multi_add(self->d->multi, client, &cp, (uint64_t)tag, &err);
@@ -465,7 +451,7 @@ static PyObject *Batch_run(PyObject *op, PyObject *arg)
     if (out == NULL)
         goto done;
     for (done_item *it = items; it != NULL; it = it->next) {
-        PyObject *value = it->report != NULL ? tcpy_report_dict(it->report, ca_cache)
+        PyObject *value = it->report != NULL ? tcpy_report_dict(it->report, ca_cache, 0)
                                              : error_object(&it->err);
         PyObject *item = value != NULL ? Py_BuildValue("(KN)", (unsigned long long)it->tag, value)
                                        : NULL;

@@ -24,10 +24,11 @@ PyObject *tcpy_cert_dict(X509 *x);
 
 /* A tc_report as a dict (see _core.pyi for its keys).  New reference.
  * ca_cache (a dict, or NULL): the dicts of CA certificates, by SHA-256 of
- * their DER, reused across reports (see convert.c).  With a ca_cache,
- * certificates that are not CAs (leaves) come as opaque handles that
- * tcpy_cert_handle_info (_core.cert_info) converts when first read. */
-PyObject *tcpy_report_dict(const tc_report *r, PyObject *ca_cache);
+ * their DER, reused across reports (see convert.c).  With a ca_cache and
+ * lazy_leaves, certificates that are not CAs (leaves) come as opaque
+ * handles that tcpy_cert_handle_info (_core.cert_info) converts when first
+ * read (one report at a time); without, as dicts (batches). */
+PyObject *tcpy_report_dict(const tc_report *r, PyObject *ca_cache, int lazy_leaves);
 
 /* The dict of a leaf handle from tcpy_report_dict; NULL with an exception
  * (TypeError/ValueError for anything else). */
@@ -67,6 +68,16 @@ int tcpy_vparams_fill(vparams *v, const char *hostname, PyObject *at,
                       int purpose, PyObject *crls, int max_depth, int min_days,
                       double min_remaining, PyObject *ekus);
 void tcpy_vparams_clear(vparams *v);
+
+/* The arguments of one live check, shared by check() and Batch.add():
+ * checks the port and timeout, fills *vp (as tcpy_vparams_fill) and *cp,
+ * which borrows host and server_name from the caller and its verification
+ * parameters from *vp.  0, or -1 with an exception set and nothing to
+ * clear; on 0 the caller clears *vp once *cp is no longer used. */
+int tcpy_check_params(tc_check_params *cp, vparams *vp, const char *host, int port,
+                      const char *server_name, double timeout, PyObject *at,
+                      int purpose, PyObject *crls, int max_depth, int min_days,
+                      double min_remaining, PyObject *ekus);
 
 /* The module's cache of CA certificate dicts (borrowed). */
 PyObject *tcpy_ca_cache(PyObject *module);

@@ -156,6 +156,7 @@ typedef struct cert_memo {
     X509 *certs[32];
     PyObject *dicts[32];   /* borrowed from the lists built below */
     int n;
+    int lazy_leaves;       /* leaves as handles, converted when read */
 } cert_memo;
 
 /* Intermediates and roots recur across the reports of a batch (a few
@@ -168,10 +169,13 @@ typedef struct cert_memo {
 
 /* ---- leaves: converted when first read ------------------------------- */
 
-/* A leaf is converted only if the caller reads it (Report.chain, a
- * problem's certificate): a batch whose user reads `ok` and `problems`
- * does not pay for extracting every leaf's fields.  The handle is a
- * capsule owning one reference to the X509; cert_info() converts it. */
+/* For one report at a time (check(), verify()), a leaf is converted only
+ * if the caller reads it (Report.chain, leaf, a problem's certificate): a
+ * caller that wants the verdict does not pay for extracting the leaf's
+ * fields.  The handle is a capsule owning one reference to the X509;
+ * cert_info() converts it.  Batches convert leaves at once: an X509 held
+ * until read costs about 3 KB more per report than its converted fields,
+ * which adds up over a batch of 100,000 reports. */
 #define CERT_CAPSULE "pytlscheck._core.cert"
 
 static void cert_capsule_free(PyObject *capsule)
@@ -197,30 +201,16 @@ PyObject *tcpy_cert_handle_info(PyObject *handle)
     return x != NULL ? tcpy_cert_dict(x) : NULL;
 }
 
-/* SHA-256, fetched once: EVP_sha256() would search the provider tables
- * again at every digest (OpenSSL 3.0).  Under the GIL.  NULL if the fetch
- * failed (the cache is then skipped). */
-static EVP_MD *sha256_md(void)
-{
-    static EVP_MD *md;
-    static int tried;
-    if (!tried) {
-        tried = 1;
-        md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
-        ERR_clear_error();
-    }
-    return md;
-}
-
-static PyObject *ca_cached_dict(PyObject *cache, X509 *x)
+static PyObject *ca_cached_dict(PyObject *cache, X509 *x, int lazy_leaves)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     if (cache == NULL)
         return tcpy_cert_dict(x);
     if (X509_check_ca(x) <= 0)
-        return cert_handle(x);
-    if (sha256_md() == NULL || !X509_digest(x, sha256_md(), md, &len)) {
+        return lazy_leaves ? cert_handle(x) : tcpy_cert_dict(x);
+    const EVP_MD *sha256 = tc_sha256();
+    if (sha256 == NULL || !X509_digest(x, sha256, md, &len)) {
         ERR_clear_error();
         return tcpy_cert_dict(x);
     }
@@ -252,7 +242,7 @@ static PyObject *memo_dict(cert_memo *m, X509 *x, PyObject *ca_cache)
     for (int i = 0; i < m->n; i++)
         if (m->certs[i] == x || X509_cmp(m->certs[i], x) == 0)
             return Py_NewRef(m->dicts[i]);
-    PyObject *d = ca_cached_dict(ca_cache, x);
+    PyObject *d = ca_cached_dict(ca_cache, x, m->lazy_leaves);
     if (d != NULL && m->n < (int)(sizeof(m->certs) / sizeof(m->certs[0]))) {
         m->certs[m->n] = x;
         m->dicts[m->n] = d;   /* stays alive: the caller's list holds it */
@@ -315,10 +305,11 @@ static PyObject *timings_dict(const tc_timings *t)
     return d;
 }
 
-PyObject *tcpy_report_dict(const tc_report *r, PyObject *ca_cache)
+PyObject *tcpy_report_dict(const tc_report *r, PyObject *ca_cache, int lazy_leaves)
 {
     cert_memo memo;
     memo.n = 0;
+    memo.lazy_leaves = lazy_leaves;
     PyObject *d = PyDict_New();
     PyObject *problems = NULL;
     if (d == NULL)

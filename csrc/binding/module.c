@@ -350,6 +350,31 @@ int tcpy_vparams_fill(vparams *v, const char *hostname, PyObject *at,
     return 0;
 }
 
+int tcpy_check_params(tc_check_params *cp, vparams *vp, const char *host, int port,
+                      const char *server_name, double timeout, PyObject *at,
+                      int purpose, PyObject *crls, int max_depth, int min_days,
+                      double min_remaining, PyObject *ekus)
+{
+    if (port < 1 || port > 65535) {
+        PyErr_Format(PyExc_ValueError, "port must be between 1 and 65535, not %d", port);
+        return -1;
+    }
+    if (!(timeout > 0)) {
+        PyErr_SetString(PyExc_ValueError, "timeout must be a positive number of seconds");
+        return -1;
+    }
+    if (tcpy_vparams_fill(vp, NULL, at, purpose, crls, max_depth, min_days,
+                          min_remaining, ekus) < 0)
+        return -1;
+    memset(cp, 0, sizeof(*cp));
+    cp->host = host;
+    cp->port = port;
+    cp->server_name = server_name;
+    cp->timeout = timeout;
+    cp->verify = vp->p;
+    return 0;
+}
+
 /* ---- module functions ------------------------------------------------ */
 
 static PyObject *core_kinds(PyObject *module, PyObject *Py_UNUSED(ignored))
@@ -529,7 +554,7 @@ static PyObject *core_verify(PyObject *module, PyObject *args, PyObject *kwargs)
         tcpy_raise(&err);
         goto done;
     }
-    result = tcpy_report_dict(report, get_state(module)->ca_cache);
+    result = tcpy_report_dict(report, get_state(module)->ca_cache, 1);
 done:
     tc_report_free(report);
     sk_X509_pop_free(chain, X509_free);
@@ -630,28 +655,14 @@ static PyObject *core_check(PyObject *module, PyObject *args, PyObject *kwargs)
                                      &server_name, &timeout, &at, &purpose, &crls,
                                      &max_depth, &min_days, &min_remaining, &ekus))
         return NULL;
-    if (port < 1 || port > 65535) {
-        PyErr_Format(PyExc_ValueError, "port must be between 1 and 65535, not %d", port);
+    if (tcpy_check_params(&cp, &vp, host, port, server_name, timeout, at, purpose, crls,
+                          max_depth, min_days, min_remaining, ekus) < 0)
         return NULL;
-    }
-    if (!(timeout > 0)) {
-        PyErr_SetString(PyExc_ValueError, "timeout must be a positive number of seconds");
-        return NULL;
-    }
-    if (tcpy_vparams_fill(&vp, NULL, at, purpose, crls, max_depth, min_days,
-                     min_remaining, ekus) < 0)
-        return NULL;
-    memset(&cp, 0, sizeof(cp));
-    cp.host = host;
-    cp.port = port;
-    cp.server_name = server_name;
-    cp.timeout = timeout;
-    cp.verify = vp.p;
     /* The whole check (DNS, connect, handshake, verification) runs without
      * the GIL: many Python threads can check endpoints at once. */
     if (run_check(((ClientObject *)client_obj)->client, &cp, &report) < 0)
         goto done;
-    result = tcpy_report_dict(report, get_state(module)->ca_cache);
+    result = tcpy_report_dict(report, get_state(module)->ca_cache, 1);
 done:
     tc_report_free(report);
     tcpy_vparams_clear(&vp);

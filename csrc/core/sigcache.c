@@ -121,6 +121,12 @@ static void cache_put(const unsigned char key[KEY_LEN])
     pthread_mutex_unlock(&lock);
 }
 
+const EVP_MD *tc_sha256(void)
+{
+    pthread_once(&once, setup);
+    return sha256;
+}
+
 void tc_sigcache_stats(uint64_t *hits, uint64_t *misses)
 {
     pthread_mutex_lock(&lock);

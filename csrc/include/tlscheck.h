@@ -368,6 +368,10 @@ TC_MUST_USE tc_status tc_verify(tc_report *report, const tc_trust *trust,
 void tc_sigcache_stats(uint64_t *hits, uint64_t *misses);
 void tc_sigcache_clear(void);
 
+/* SHA-256, fetched once per process (EVP_sha256() is looked up again in
+ * the provider tables at every use in OpenSSL 3.0); NULL if unavailable. */
+const EVP_MD *tc_sha256(void);
+
 /* ------------------------------------------------------------------ */
 /* Live checks (target.c, net.c, live.c)                               */
 /* ------------------------------------------------------------------ */
