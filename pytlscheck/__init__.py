@@ -15,6 +15,7 @@ from .api import HostnameMatch, check, match_hostname, verify, verify_chain
 from .certificate import Certificate
 from .many import (InvalidTargets, check_async, check_many, check_many_async,
                    iter_check_many)
+from . import errors
 from .errors import (
     KINDS,
     CertificateExpired,
@@ -68,41 +69,10 @@ __all__ = [
     "Report",
     "Problem",
     "HostnameMatch",
-    "KINDS",
-    "KindInfo",
-    # exceptions
-    "TLSCheckError",
-    "CertificateProblem",
-    "CertificateExpired",
-    "CertificateNotYetValid",
-    "HostnameMismatch",
-    "IncompleteChain",
-    "SelfSignedCertificate",
-    "UntrustedRoot",
-    "WeakSignature",
-    "WeakKey",
-    "CertificateRevoked",
-    "InvalidPurpose",
-    "InvalidCA",
-    "PathLengthExceeded",
-    "NameConstraintsViolation",
-    "MalformedCertificate",
-    "ChainInvalid",
-    "CertificateExpiresSoon",
-    "ConnectionProblem",
-    "DNSLookupFailed",
-    "ConnectionRefused",
-    "ConnectionTimedOut",
-    "ConnectionReset",
-    "HandshakeProblem",
-    "NotTLS",
-    "ProtocolVersionMismatch",
-    "NoSharedCipher",
-    "ClientCertificateRequired",
-    "HandshakeTimedOut",
-    "HandshakeFailed",
     "InvalidTargets",
     # versions
     "__version__",
     "OPENSSL_VERSION",
 ]
+# The exception hierarchy, KINDS and KindInfo: listed once, in errors.py.
+__all__ += errors.__all__

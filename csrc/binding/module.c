@@ -404,36 +404,39 @@ static PyObject *core_kinds(PyObject *module, PyObject *Py_UNUSED(ignored))
     return l;
 }
 
+/* The dicts of every certificate of sk, which this frees.  New list, or
+ * NULL with an exception set. */
+static PyObject *certs_list_consume(STACK_OF(X509) *sk)
+{
+    PyObject *l = PyList_New(sk_X509_num(sk));
+    for (int i = 0; l != NULL && i < sk_X509_num(sk); i++) {
+        PyObject *d = tcpy_cert_dict(sk_X509_value(sk, i));
+        if (d == NULL)
+            Py_CLEAR(l);
+        else
+            PyList_SET_ITEM(l, i, d);
+    }
+    sk_X509_pop_free(sk, X509_free);
+    return l;
+}
+
 static PyObject *core_parse_certificates(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"data", "what", NULL};
     PyObject *data;
     const char *what = "the certificate data";
     STACK_OF(X509) *sk;
-    PyObject *l;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|s:parse_certificates", kwlist, &data, &what))
         return NULL;
     sk = tcpy_certs_from(data, what);
     if (sk == NULL)
         return NULL;
-    l = PyList_New(sk_X509_num(sk));
-    if (l != NULL) {
-        for (int i = 0; i < sk_X509_num(sk); i++) {
-            PyObject *d = tcpy_cert_dict(sk_X509_value(sk, i));
-            if (d == NULL) {
-                Py_CLEAR(l);
-                break;
-            }
-            PyList_SET_ITEM(l, i, d);
-        }
-    }
-    sk_X509_pop_free(sk, X509_free);
-    return l;
+    return certs_list_consume(sk);
 }
 
 static PyObject *core_load_certificates(PyObject *module, PyObject *arg)
 {
-    PyObject *path = NULL, *l = NULL;
+    PyObject *path = NULL;
     STACK_OF(X509) *sk = NULL;
     tc_error err;
     tc_status st;
@@ -444,19 +447,7 @@ static PyObject *core_load_certificates(PyObject *module, PyObject *arg)
     Py_DECREF(path);
     if (st != TC_OK)
         return tcpy_raise(&err);
-    l = PyList_New(sk_X509_num(sk));
-    if (l != NULL) {
-        for (int i = 0; i < sk_X509_num(sk); i++) {
-            PyObject *d = tcpy_cert_dict(sk_X509_value(sk, i));
-            if (d == NULL) {
-                Py_CLEAR(l);
-                break;
-            }
-            PyList_SET_ITEM(l, i, d);
-        }
-    }
-    sk_X509_pop_free(sk, X509_free);
-    return l;
+    return certs_list_consume(sk);
 }
 
 static PyObject *core_normalize_hostname(PyObject *module, PyObject *arg)
