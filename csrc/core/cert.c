@@ -26,7 +26,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "tlscheck.h"
+#include "internal.h"
 
 /* Certificate files larger than this are refused: the biggest public
  * bundles are a few hundred KB, so 16 MiB is generous and bounds memory. */
@@ -717,6 +717,13 @@ tc_status tc_certs_load_file(const char *path, STACK_OF(X509) **out,
  * decode (invalid UTF-8 inside a UTF8String, an odd-length BMPString) makes
  * X509_NAME_print_ex fail; it is then printed with every value as #hex
  * (RFC 4514 section 2.4), which always works. */
+static char *name_string(const X509_NAME *name, int *saw_nul);
+
+char *tc_name_text(const X509_NAME *name)
+{
+    return name_string(name, NULL);
+}
+
 static char *name_string(const X509_NAME *name, int *saw_nul)
 {
     char *r = NULL;

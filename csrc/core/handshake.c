@@ -20,6 +20,7 @@
 #include <string.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include "internal.h"
 #include "live_internal.h"
 
 /* ALPN wire format: length-prefixed protocol names (RFC 7301 3.1). */
@@ -870,25 +871,23 @@ static int group_name(SSL *ssl, char *out, size_t len)
     return out[0] != '\0';
 }
 
-/* RFC 4514 text of a name, escaped by OpenSSL (control and non-ASCII
- * bytes as \XX), bounded. */
+/* RFC 4514 text of a name, escaped as certificate names are (\xNN, the
+ * same text as Certificate.subject), cut at 1024 bytes (never inside an
+ * escape): a CertificateRequest may carry many long names. */
 static char *name_text(const X509_NAME *name)
 {
-    BIO *b = BIO_new(BIO_s_mem());
-    char *s = NULL, *data = NULL;
-    if (b == NULL)
-        return NULL;
-    if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0) {
-        long n = BIO_get_mem_data(b, &data);
-        if (n > 1024)
-            n = 1024;
-        if (n >= 0 && (s = malloc((size_t)n + 1)) != NULL) {
-            memcpy(s, data, (size_t)n);
-            s[n] = '\0';
-        }
-    }
-    BIO_free(b);
+    char *s = tc_name_text(name);
     ERR_clear_error();
+    if (s != NULL && strlen(s) > 1024) {
+        size_t cut = 1024;
+        /* Back off to the start of an escape the cut would split. */
+        for (size_t k = 1; k <= 3 && k <= cut; k++)
+            if (s[cut - k] == '\\') {
+                cut -= k;
+                break;
+            }
+        s[cut] = '\0';
+    }
     return s;
 }
 

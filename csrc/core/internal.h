@@ -18,6 +18,11 @@ typedef struct tc_cert_vars {
 } tc_cert_vars;
 void tc_cert_vars_fill(tc_cert_vars *cv, X509 *x, int depth, int64_t now, tc_render_vars *vars);
 
+/* cert.c: the RFC 4514 text of a name, every byte outside printable
+ * ASCII escaped as \xNN, as in Certificate.subject (malloc'd; NULL when
+ * out of memory). */
+char *tc_name_text(const X509_NAME *name);
+
 /* sigcache.c: the signature and validity-time step of X509_verify_cert,
  * done as OpenSSL 3.0 does it but with signatures on CA certificates
  * remembered (X509_STORE_CTX_set_verify).  Only for flags where it is the
