@@ -304,6 +304,59 @@ def test_certificates_made_when_first_read_and_still_pickle(pki, server):
     assert r.path is not None and [c.fingerprint_sha256 for c in r.path] == seen[0].split(",")
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_batch_made_before_fork_says_so_in_the_child(pki, server):
+    """After fork() the child has no driver thread for a batch the parent
+    made: using it raises an error naming the fork, and nothing hangs
+    (stats, close and garbage collection included)."""
+    from pytlscheck import _core, api
+    host, port = server
+    _, client = api._client(pki["root"].pem, None, None)
+    batch = _core.Batch(2)
+    batch.add(0, client, host, port, None, 5.0, 30, 0.0)      # starts the driver
+    got = []
+    deadline = time.monotonic() + 10
+    while not got and time.monotonic() < deadline:
+        got += batch.run(0.1)
+    assert got and got[0][1]["ok"]
+    pid = os.fork()
+    if pid == 0:                                               # the child
+        code = 10
+        try:
+            batch.add(1, client, host, port, None, 5.0, 30, 0.0)
+        except RuntimeError as e:
+            code = 0 if "fork()" in str(e) and str(os.getpid()) in str(e) else 11
+        except BaseException:                                  # noqa: BLE001
+            code = 12
+        try:
+            batch.run(0.1)
+            code = code or 13
+        except RuntimeError:
+            pass
+        batch.stats()
+        batch.close()
+        assert batch.closed
+        os._exit(code)
+    deadline = time.monotonic() + 15
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the child hung using a batch made before fork()")
+        time.sleep(0.05)
+    assert os.waitstatus_to_exitcode(status) == 0
+    batch.add(2, client, host, port, None, 5.0, 30, 0.0)       # the parent's still works
+    got = []
+    deadline = time.monotonic() + 10
+    while not got and time.monotonic() < deadline:
+        got += batch.run(0.1)
+    assert got and got[0][0] == 2 and got[0][1]["ok"]
+    batch.close()
+
+
 # ---------------------------------------------------------------------------
 # invalid input
 

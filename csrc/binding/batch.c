@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
+#include <unistd.h>
 #include "binding.h"
 
 /* How long the idle driver thread sleeps between looks (it is woken by
@@ -63,7 +64,23 @@ typedef struct {
     PyObject_HEAD
     driver *d;            /* NULL once closed */
     int running;          /* a thread is inside run() (GIL released) */
+    pid_t pid;            /* the process that made it */
+    int forked;           /* used in a child after fork(): given up */
 } BatchObject;
+
+/* In a child after fork() the driver thread does not exist, and its lock
+ * may have been held by a thread that is gone: touching the batch could
+ * hang.  So the child gives it up at the first use (its memory and the
+ * descriptors inherited from the parent are left alone, a bounded leak)
+ * and add()/run() say why.  Called first by every method. */
+static void give_up_if_forked(BatchObject *self)
+{
+    if (self->d != NULL && getpid() != self->pid) {
+        self->d = NULL;
+        self->running = 0;
+        self->forked = 1;
+    }
+}
 
 static void free_items(done_item *it)
 {
@@ -263,6 +280,7 @@ static PyObject *Batch_new(PyTypeObject *tp, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     self->d = d;
+    self->pid = getpid();
     return (PyObject *)self;
 }
 
@@ -284,6 +302,7 @@ static void Batch_dealloc(PyObject *op)
     BatchObject *self = (BatchObject *)op;
     PyTypeObject *tp = Py_TYPE(op);
     /* run() holds a reference while it runs: never running here. */
+    give_up_if_forked(self);
     batch_shutdown(self);
     tp->tp_free(op);
     Py_DECREF(tp);
@@ -299,6 +318,13 @@ static int close_pending(driver *d)
 
 static int closed(BatchObject *self)
 {
+    give_up_if_forked(self);
+    if (self->forked) {
+        PyErr_Format(PyExc_RuntimeError, "this batch was made in process %ld, before a "
+                     "fork(); its driver thread does not exist in this process (%ld): make "
+                     "a new batch here", (long)self->pid, (long)getpid());
+        return 1;
+    }
     if (self->d == NULL || close_pending(self->d)) {
         PyErr_SetString(PyExc_ValueError, "the batch is closed");
         return 1;
@@ -474,6 +500,7 @@ static PyObject *Batch_cancel(PyObject *op, PyObject *arg)
     unsigned long long tag = PyLong_AsUnsignedLongLong(arg);
     if (tag == (unsigned long long)-1 && PyErr_Occurred())
         return NULL;
+    give_up_if_forked(self);
     driver *d = self->d;
     if (d == NULL || close_pending(d))
         Py_RETURN_NONE;
@@ -501,6 +528,7 @@ static PyObject *Batch_cancel(PyObject *op, PyObject *arg)
 static PyObject *Batch_wake(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     BatchObject *self = (BatchObject *)op;
+    give_up_if_forked(self);
     driver *d = self->d;
     if (d != NULL) {
         pthread_mutex_lock(&d->lock);
@@ -514,6 +542,7 @@ static PyObject *Batch_wake(PyObject *op, PyObject *Py_UNUSED(ignored))
 static PyObject *Batch_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     BatchObject *self = (BatchObject *)op;
+    give_up_if_forked(self);
     driver *d = self->d;
     if (d == NULL)
         Py_RETURN_NONE;
@@ -531,6 +560,7 @@ static PyObject *Batch_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 static PyObject *Batch_stats(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     BatchObject *self = (BatchObject *)op;
+    give_up_if_forked(self);
     driver *d = self->d;
     tc_multi_stats s;
     size_t waiting = 0;
@@ -553,6 +583,7 @@ static PyObject *Batch_stats(PyObject *op, PyObject *Py_UNUSED(ignored))
 static PyObject *Batch_get_closed(PyObject *op, void *Py_UNUSED(closure))
 {
     BatchObject *self = (BatchObject *)op;
+    give_up_if_forked(self);
     return PyBool_FromLong(self->d == NULL || close_pending(self->d));
 }
 
