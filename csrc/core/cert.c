@@ -1084,7 +1084,9 @@ tc_status tc_cert_info_extract(X509 *x, tc_cert_info *out, tc_error *err)
     memcpy(out->der, der, (size_t)der_len);
     out->der_len = (size_t)der_len;
     const EVP_MD *sha256 = tc_sha256();
-    if (sha256 == NULL || !EVP_Digest(der, (size_t)der_len, out->sha256, NULL, sha256, NULL)) {
+    if (sha256 == NULL)
+        sha256 = EVP_sha256();      /* the fetch failed: the implicit lookup */
+    if (!EVP_Digest(der, (size_t)der_len, out->sha256, NULL, sha256, NULL)) {
         tc_error_set(err, TC_E_INTERNAL, "SHA-256 of the certificate failed "
                      "(OpenSSL: %s)", openssl_reason());
         goto done;

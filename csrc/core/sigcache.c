@@ -53,7 +53,8 @@ static slot table[SLOTS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static uint64_t n_hits, n_misses;
-static EVP_MD *sha256;              /* fetched once; NULL: the cache is off */
+static EVP_MD *sha256;              /* fetched once; NULL if unavailable */
+static int cache_on;                /* sha256 and the fork handlers are there */
 
 static void before_fork(void) { pthread_mutex_lock(&lock); }
 static void after_fork(void) { pthread_mutex_unlock(&lock); }
@@ -64,10 +65,9 @@ static void setup(void)
      * provider tables at every digest.  Never freed: lives as long as the
      * process, like OpenSSL's own method stores. */
     sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
-    if (sha256 == NULL || pthread_atfork(before_fork, after_fork, after_fork) != 0) {
-        EVP_MD_free(sha256);
-        sha256 = NULL;
-    }
+    /* Without fork handlers a child could inherit a held lock: no cache
+     * then (verification itself is unaffected), but SHA-256 stays usable. */
+    cache_on = sha256 != NULL && pthread_atfork(before_fork, after_fork, after_fork) == 0;
 }
 
 /* SHA-256 of i2d output.  0 when the object cannot be encoded. */
@@ -147,7 +147,7 @@ void tc_sigcache_clear(void)
 static int signature_ok(X509 *subject, X509 *issuer, EVP_PKEY *key)
 {
     unsigned char k[KEY_LEN];
-    int cacheable = sha256 != NULL && X509_check_ca(subject) > 0 && make_key(k, subject, issuer);
+    int cacheable = cache_on && X509_check_ca(subject) > 0 && make_key(k, subject, issuer);
     if (cacheable && cache_has(k))
         return 1;
     if (X509_verify(subject, key) <= 0)
