@@ -7,9 +7,9 @@
     python tools/conformance.py --json out.json  # machine-readable results
     python tools/conformance.py --markdown       # the table of docs/conformance.md
 
-The suite is read from ``../shared/conformance/x509-limbo.json`` next to the
-checkout (or ``--suite PATH``, or the ``PYTLSCHECK_LIMBO`` environment
-variable).  Each case is mapped onto verify_chain's arguments:
+The suite is read from ``tests/conformance/limbo/x509-limbo.json``, shipped
+with its licence in the repository (or from ``--suite PATH``, or the
+``PYTLSCHECK_LIMBO`` environment variable).  Each case is mapped onto verify_chain's arguments:
 
 =========================  =================================================
 limbo field                verify_chain argument
@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SUITE = ROOT.parent / "shared" / "conformance" / "x509-limbo.json"
+DEFAULT_SUITE = ROOT / "tests" / "conformance" / "limbo" / "x509-limbo.json"
 KNOWN_FAILURES = ROOT / "tests" / "conformance" / "known_failures.json"
 
 # What the suite's figures were measured against (README of the suite).

@@ -1,4 +1,4 @@
-"""The x509-limbo suite (../shared/conformance/x509-limbo.json) through
+"""The x509-limbo suite (tests/conformance/limbo/x509-limbo.json) through
 pytlscheck.verify_chain, one test per case.
 
 The suite runs once, in a child process (tools/conformance.py --json), so
@@ -6,8 +6,8 @@ that a crash in the C core fails these tests and names the case instead of
 killing pytest.  Then every case must be correct, except those listed in
 known_failures.json, which must still be wrong (an entry that starts
 passing is stale: remove it).  A case that passed before and fails now
-therefore fails the build.  Where the suite file is absent, every test
-here skips and says so.
+therefore fails the build.  The suite ships with the repository, so a
+missing file is an error, not a skip.
 """
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ _spec.loader.exec_module(runner)
 
 SUITE = runner.suite_path()
 if not SUITE.exists():
-    pytest.skip(f"the x509-limbo suite is not at {SUITE} (set PYTLSCHECK_LIMBO to its path)",
-                allow_module_level=True)
+    raise FileNotFoundError(f"the x509-limbo suite is not at {SUITE}: it ships in "
+                            "tests/conformance/limbo/ (or set PYTLSCHECK_LIMBO to its path)")
 
 CASES = runner.load_suite(SUITE)
 KNOWN = runner.load_known_failures()
