@@ -100,6 +100,13 @@ class Certificate:
     __slots__ = _EAGER + ("_raw_not_before", "_raw_not_after", "_raw_ip_addresses",
                           "_not_before", "_not_after", "_ip_addresses")
 
+    # Kept raw until first read (see the properties below).
+    _raw_not_before: Any
+    _raw_not_after: Any
+    _raw_ip_addresses: Any
+    _not_before: Any
+    _not_after: Any
+    _ip_addresses: Any
     subject: str
     issuer: str
     common_name: Optional[str]

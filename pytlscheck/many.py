@@ -23,12 +23,13 @@ import asyncio
 import contextlib
 import itertools
 import os
+import sys
 import queue
 import threading
 import time
 import weakref
 from datetime import datetime, timedelta, timezone
-from typing import (Any, Callable, Dict, Hashable, Iterable, Iterator, List, Mapping,
+from typing import (Any, Callable, Dict, Generator, Hashable, Iterable, List, Mapping,
                     Optional, Sequence, Tuple, Union)
 
 from . import _core
@@ -220,7 +221,8 @@ def _report(job: _Job, data: Any) -> Report:
     if isinstance(data, BaseException):
         # The check could not run at all (no memory, no socket left): a
         # local failure, not the endpoint's; say which target it hit.
-        data.add_note(f"while checking {job.label!r} (target #{job.index})")
+        if sys.version_info >= (3, 11):     # exception notes are 3.11's
+            data.add_note(f"while checking {job.label!r} (target #{job.index})")
         raise data
     total = (data.get("timings") or {}).get("total") or 0.0
     started = datetime.now(timezone.utc) - timedelta(milliseconds=total)
@@ -231,7 +233,7 @@ def _report(job: _Job, data: Any) -> Report:
 
 def _drive(jobs: Sequence[_Job], concurrency: int,
            stop: Optional[threading.Event] = None,
-           on_batch: Optional[Callable[[Any], None]] = None) -> Iterator[Tuple[_Job, Any]]:
+           on_batch: Optional[Callable[[Any], None]] = None) -> Generator[Tuple[_Job, Any], None, None]:
     """Runs the jobs on one _core.Batch in the calling thread and yields
     (job, report dict or exception) as checks complete.  Jobs are handed
     to the core a little ahead of need, so a huge batch does not sit in C
@@ -308,7 +310,7 @@ def iter_check_many(targets: Iterable[Target], *, concurrency: int = DEFAULT_CON
                     server_name: Optional[str] = None, trust: TrustInput = None,
                     timeout: float = 10.0, min_days: Optional[int] = 30,
                     min_remaining: Optional[float] = None, client_cert: Any = None,
-                    client_key: Any = None) -> Iterator[Tuple[int, Report]]:
+                    client_key: Any = None) -> Generator[Tuple[int, Report], None, None]:
     """Like :func:`check_many`, but yields ``(index, report)`` as each
     check completes (``index`` is the target's position in ``targets``).
 
@@ -331,7 +333,7 @@ def iter_check_many(targets: Iterable[Target], *, concurrency: int = DEFAULT_CON
 _END = object()
 
 
-def _iterate(jobs: List[_Job], concurrency: int, progress: Progress) -> Iterator[Tuple[int, Report]]:
+def _iterate(jobs: List[_Job], concurrency: int, progress: Progress) -> Generator[Tuple[int, Report], None, None]:
     n = len(jobs)
     if n == 0:
         return
@@ -497,7 +499,7 @@ class _LoopDriver:
     def _run(self) -> None:
         while True:
             results = self.batch.run(_WAIT)
-            settled = []
+            settled: List[Tuple[Any, bool, Any]] = []
             with self.lock:
                 entries = [(self.waiting.pop(tag, None), data) for tag, data in results]
             for entry, data in entries:

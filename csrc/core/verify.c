@@ -99,7 +99,7 @@ static int record_error(int ok, X509_STORE_CTX *ctx)
     if (ok)
         return 1;
     if (st == NULL)
-        return ok;   /* a nested context (CRL issuer path): OpenSSL's verdict stands */
+        return 0;    /* a nested context (CRL issuer path): OpenSSL's verdict stands */
     if (!vstate_push(st, X509_STORE_CTX_get_error(ctx), X509_STORE_CTX_get_error_depth(ctx),
                      X509_STORE_CTX_get_current_cert(ctx))) {
         st->nomem = 1;
