@@ -14,11 +14,9 @@ import subprocess
 
 from setuptools import Extension, setup
 
-WARNINGS = [
-    "-Wall", "-Wextra", "-Wshadow", "-Wpointer-arith", "-Wcast-qual",
-    "-Wstrict-prototypes", "-Wmissing-prototypes", "-Wformat=2",
-    "-Wno-unused-parameter", "-Wno-missing-field-initializers",
-]
+# The one list of warnings, shared with csrc/Makefile.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "csrc", "warnings.txt")) as f:
+    WARNINGS = [w for line in f if not line.startswith("#") for w in line.split()]
 
 
 def pkg_config(*args):

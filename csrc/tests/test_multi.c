@@ -157,7 +157,10 @@ static int s_server_start(s_server *s, const char *cert, const char *key)
         dup2(in[0], 0);
         dup2(out, 1);
         dup2(devnull, 2);
-        execvp("openssl", (char *const *)argv);
+        /* execvp takes char *const[] but does not write the strings. */
+        char *exec_argv[sizeof argv / sizeof argv[0]];
+        memcpy(exec_argv, argv, sizeof argv);
+        execvp("openssl", exec_argv);
         _exit(127);
     }
     close(in[0]);
