@@ -440,11 +440,21 @@ def verify(target: str, port: Optional[int] = None, *, server_name: Optional[str
            client_key: Any = None) -> Report:
     """Like :func:`check`, but raises the exception of the first error.
 
-    Returns the :class:`Report` when it is ok (warnings do not raise).  The
+    It also raises :class:`~pytlscheck.CertificateExpiresSoon` when a
+    certificate has fewer than ``min_days`` days (or less than
+    ``min_remaining`` of its validity) left: that is what the window is
+    asked for, as :func:`pytlscheck.testing.assert_tls_healthy` fails on it.
+    ``min_days=None`` (and ``min_remaining=None``) turns that off.  Other
+    warnings never raise.  Returns the :class:`Report` otherwise.  The
     exception (a :class:`~pytlscheck.TLSCheckError` subclass, also a
     built-in ``ConnectionRefusedError``/``TimeoutError``/... for connection
     problems) carries ``.report`` and ``.problem``.
     """
-    return check(target, port, server_name=server_name, trust=trust, timeout=timeout,
-                 min_days=min_days, min_remaining=min_remaining, client_cert=client_cert,
-                 client_key=client_key).raise_for_problems()
+    report = check(target, port, server_name=server_name, trust=trust, timeout=timeout,
+                   min_days=min_days, min_remaining=min_remaining, client_cert=client_cert,
+                   client_key=client_key).raise_for_problems()
+    # Errors first (above); then the expiry window the caller asked for.
+    for p in report.problems:
+        if p.kind == "expires_soon":
+            raise p.exception(report=report, problem=p)
+    return report

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import pytlscheck
+import pytlscheck.testing
 from pytlscheck.lab import SCENARIOS, Lab
 
 
@@ -246,3 +247,31 @@ def test_bad_subset_names():
         Lab(only=["no_such_scenario"])
     with pytest.raises(TypeError):
         Lab(only="healthy")
+
+
+# ---- verify(): the expiry window raises, as assert_tls_healthy fails --------
+
+def test_verify_raises_expires_soon_inside_min_days(lab):
+    ep = lab["expiring_soon"]           # 5 days left
+    with pytest.raises(pytlscheck.CertificateExpiresSoon) as info:
+        pytlscheck.verify(ep.target, server_name=ep.server_name, trust=lab.root_pem_path,
+                          min_days=30)
+    assert info.value.problem.kind == "expires_soon"
+    assert info.value.report.ok          # a warning: the report itself is ok
+    with pytest.raises(AssertionError):
+        pytlscheck.testing.assert_tls_healthy(ep, trust=lab.root_pem_path, min_days=30)
+
+
+def test_verify_outside_the_window_or_without_one_returns(lab):
+    ep = lab["expiring_soon"]
+    for window in ({"min_days": 3}, {"min_days": None}):
+        report = pytlscheck.verify(ep.target, server_name=ep.server_name,
+                                   trust=lab.root_pem_path, **window)
+        assert report.ok and "expires_soon" not in kinds(report)
+
+
+def test_verify_raises_errors_before_the_window(lab):
+    ep = lab["wrong_host"]
+    with pytest.raises(pytlscheck.HostnameMismatch):
+        pytlscheck.verify(ep.target, server_name=ep.server_name, trust=lab.root_pem_path,
+                          min_days=100000)

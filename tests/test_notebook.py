@@ -57,3 +57,31 @@ def test_notebook_executes_and_renders_the_chain(tmp_path):
 
     printed = "".join(o.get("text", "") for o in cell_with("print(expired.explain())").outputs)
     assert printed.startswith("FAIL") and "expired" in printed
+
+
+def test_the_notebooks_own_headless_command_runs(tmp_path):
+    """The command the notebook's first cell tells users to run works with
+    only the `notebook` extra installed (it once named `jupyter nbconvert`,
+    which the extra does not bring)."""
+    import json
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    intro = "".join(json.loads(NOTEBOOK.read_text())["cells"][0]["source"])
+    command = re.search(r"`(jupyter execute [^`]+)`", intro)
+    assert command, intro
+    argv = command.group(1).split()
+    exe = shutil.which(argv[0], path=str(Path(sys.executable).parent)) or shutil.which(argv[0])
+    assert exe, f"{argv[0]} is not installed: the notebook extra should bring it"
+    argv[-1] = str(NOTEBOOK)              # the instruction's path is relative to the checkout
+    # The kernel must import this very pytlscheck, wherever it is installed.
+    import os
+
+    import pytlscheck
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        filter(None, [str(Path(pytlscheck.__file__).parent.parent), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([exe, *argv[1:]], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=180, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
