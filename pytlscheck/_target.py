@@ -84,6 +84,14 @@ def _port(value: object, what: str) -> int:
     return port
 
 
+def _quote(text: str, limit: int = 100) -> str:
+    """``text`` as quoted in an error message: a 10 KB target is cut, with
+    its length said, rather than echoed whole."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 def parse_target(target: str, port: Optional[int] = None) -> Target:
     """Splits a check target into host and port (see the module docstring).
 
@@ -101,55 +109,55 @@ def parse_target(target: str, port: Optional[int] = None) -> Target:
         try:
             url = urlsplit(text)
         except ValueError as e:
-            raise ValueError(f"The target {target!r} is not a valid URL: {e}.") from None
+            raise ValueError(f"The target {_quote(target)} is not a valid URL: {e}.") from None
         scheme = url.scheme.lower()
         if scheme != "https":
             hint = (" plain http:// does not use TLS at all;" if scheme == "http" else "")
             raise ValueError(
-                f"The target {target!r} is a {scheme}:// URL;{hint} check() tests TLS "
+                f"The target {_quote(target)} is a {scheme}:// URL;{hint} check() tests TLS "
                 "endpoints: give an https:// URL, host:port or a host name.")
         if url.username is not None or url.password is not None:
-            raise ValueError(f"The target {target!r} holds credentials; give the URL "
+            raise ValueError(f"The target {_quote(target)} holds credentials; give the URL "
                              "without user:password@.")
         host = url.hostname or ""
         try:
             given_port = url.port
         except ValueError:
-            raise ValueError(f"The URL {target!r} has an invalid port.") from None
+            raise ValueError(f"The URL {_quote(target)} has an invalid port.") from None
         if given_port is None:
             given_port = port if port is not None else DEFAULT_PORT
             port = None
         if not host:
-            raise ValueError(f"The URL {target!r} names no host.")
+            raise ValueError(f"The URL {_quote(target)} names no host.")
     elif text.startswith("["):
         close = text.find("]")
         if close < 0:
-            raise ValueError(f"The target {target!r} opens '[' for an IPv6 address but "
+            raise ValueError(f"The target {_quote(target)} opens '[' for an IPv6 address but "
                              "never closes it; write [addr]:port.")
         host = text[1:close]
         rest = text[close + 1:]
         if rest:
             if not rest.startswith(":") or len(rest) == 1:
-                raise ValueError(f"The target {target!r} has text after the IPv6 address; "
+                raise ValueError(f"The target {_quote(target)} has text after the IPv6 address; "
                                  "write [addr]:port.")
-            given_port = _port(rest[1:], f"port in {target!r}")
+            given_port = _port(rest[1:], f"port in {_quote(target)}")
         try:
             ipaddress.IPv6Address(host.split("%", 1)[0])
         except ValueError:
-            raise ValueError(f"The target {target!r} has brackets around {host!r}, which "
+            raise ValueError(f"The target {_quote(target)} has brackets around {_quote(host)}, which "
                              "is not an IPv6 address.") from None
     elif text.count(":") == 1:
         host, _, port_text = text.partition(":")
         if not host:
-            raise ValueError(f"The target {target!r} has a port but no host.")
-        given_port = _port(port_text, f"port in {target!r}")
+            raise ValueError(f"The target {_quote(target)} has a port but no host.")
+        given_port = _port(port_text, f"port in {_quote(target)}")
     elif text.count(":") >= 2:
         # A bare IPv6 address: it cannot carry a port without brackets.
         try:
             ipaddress.IPv6Address(text.split("%", 1)[0])
         except ValueError:
             raise ValueError(
-                f"The target {target!r} is neither host:port nor an IPv6 address; "
+                f"The target {_quote(target)} is neither host:port nor an IPv6 address; "
                 "for an IPv6 address with a port write [addr]:port.") from None
         host = text
     else:
@@ -158,7 +166,7 @@ def parse_target(target: str, port: Optional[int] = None) -> Target:
     if port is not None:
         port = _port(port, "port")
         if given_port is not None and given_port != port:
-            raise ValueError(f"The target {target!r} names port {given_port} but port={port} "
+            raise ValueError(f"The target {_quote(target)} names port {given_port} but port={port} "
                              "was also given; give the port once.")
     final_port = given_port if given_port is not None else (port if port is not None else DEFAULT_PORT)
     name, is_ip = normalize_hostname(host, "host")

@@ -29,7 +29,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, TextIO
 
-from . import _text
+from . import __version__, _text
+from ._core import OPENSSL_VERSION
+from ._target import _quote
 
 __all__ = ["main", "EXIT_OK", "EXIT_WARNINGS", "EXIT_ERRORS", "EXIT_USAGE"]
 
@@ -130,14 +132,26 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, argparse.ArgumentParser]:
-    epilog = ("exit status: 0 all checks passed, 1 only warnings, 2 at least one error, "
-              "3 could not run (bad arguments).  Subcommands: 'pytlscheck file CHAIN.pem' "
-              "verifies a chain file offline; 'pytlscheck demo' runs the built-in lab.")
+    epilog = """examples:
+  pytlscheck demo                              the built-in lab of broken servers, offline
+  pytlscheck api.example.com                   one endpoint, explained
+  pytlscheck 10.0.0.5:8443 --server-name api.internal --trust ca.pem
+  pytlscheck --from hosts.txt --jsonl          many endpoints, one JSON line each
+  pytlscheck file fullchain.pem --host api.example.com   a chain file, offline
+
+exit status: 0 all checks passed, 1 only warnings, 2 at least one error,
+3 could not run (bad arguments), 130 interrupted (Ctrl-C).
+
+subcommands: 'pytlscheck file CHAIN.pem' verifies a chain file offline;
+'pytlscheck demo' runs the built-in lab.  The JSON layout (--json, --jsonl)
+is described in docs/json-schema.md of the source tree."""
     check = _Parser(prog="pytlscheck",
                     usage="%(prog)s [options] TARGET...   (or: %(prog)s file|demo ...; -h for help)",
                     description="Check TLS endpoints and explain, in plain words, what is "
                                 "wrong and how to fix it.",
-                    epilog=epilog)
+                    epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_argument("--version", action="version",
+                       version=f"pytlscheck {__version__} ({OPENSSL_VERSION})")
     check.add_argument("targets", nargs="*", metavar="TARGET",
                        help="host, host:port, [v6addr]:port, an IP, or an https:// URL")
     check.add_argument("--from", dest="targets_from", metavar="FILE", action="append",
@@ -159,7 +173,8 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, a
     check.add_argument("--client-cert", metavar="FILE",
                        help="client certificate (PEM, with its chain) for mutual TLS")
     check.add_argument("--client-key", metavar="FILE",
-                       help="private key (PEM) of --client-cert")
+                       help="private key (PEM) of --client-cert, when that file "
+                            "does not hold it")
     _add_common(check)
 
     file_p = _Parser(prog="pytlscheck file",
@@ -350,7 +365,7 @@ def read_targets(args: argparse.Namespace,
 
 def _invalid(e: Any, where: Sequence[str]) -> str:
     """One line naming every invalid target by where it came from."""
-    shown = [f"{where[i]}: {t!r}: {_one_line(ValueError(msg))}" for i, t, msg in e.invalid[:5]]
+    shown = [f"{where[i]}: {_quote(t)}: {_one_line(ValueError(msg))}" for i, t, msg in e.invalid[:5]]
     more = f"; and {len(e.invalid) - 5} more" if len(e.invalid) > 5 else ""
     n = len(e.invalid)
     return (f"{n} target{'s are' if n != 1 else ' is'} not valid, nothing was checked: "
@@ -388,8 +403,8 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
     import pytlscheck
 
-    if (args.client_cert is None) != (args.client_key is None):
-        raise UsageError("--client-cert and --client-key go together")
+    if args.client_key is not None and args.client_cert is None:
+        raise UsageError("--client-key needs --client-cert (the certificate it belongs to)")
     if args.json and args.jsonl:
         raise UsageError("--json and --jsonl: choose one")
     _readable(args.trust, "--trust")

@@ -33,7 +33,7 @@ from typing import (Any, Callable, Dict, Generator, Hashable, Iterable, List, Ma
                     Optional, Sequence, Tuple, Union)
 
 from . import _core
-from ._target import _port, normalize_hostname, parse_target
+from ._target import _port, _quote, normalize_hostname, parse_target
 from .api import TrustInput, _client, _window
 from .report import Report
 
@@ -139,7 +139,8 @@ class InvalidTargets(ValueError):
 
     def __init__(self, invalid: List[Tuple[int, Any, str]], total: int) -> None:
         self.invalid = invalid
-        lines = [f"  #{i}: {t!r}: {msg}" for i, t, msg in invalid[:_SHOW_INVALID]]
+        lines = [f"  #{i}: {_quote(t) if isinstance(t, str) else repr(t)}: {msg}"
+                 for i, t, msg in invalid[:_SHOW_INVALID]]
         if len(invalid) > _SHOW_INVALID:
             lines.append(f"  ... and {len(invalid) - _SHOW_INVALID} more (see .invalid)")
         n = len(invalid)

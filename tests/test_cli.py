@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import pytlscheck
 from pytlscheck import cli
 from pytlscheck.lab import SCENARIOS, Lab
 
@@ -126,6 +127,31 @@ def test_client_certificate_options(lab, capsys):
     assert status == 0, out
 
 
+def test_client_cert_alone_when_its_pem_holds_the_key(lab, capsys, tmp_path):
+    both = tmp_path / "client-both.pem"
+    both.write_bytes(Path(lab.client_cert_path).read_bytes() + Path(lab.client_key_path).read_bytes())
+    status, out, _ = run(target_args(lab, "client_cert_required") + ["--client-cert", str(both)],
+                         capsys)
+    assert status == 0, out
+
+
+def test_version_and_help(capsys):
+    status, out, _ = run(["--version"], capsys)
+    assert status == 0 and out.startswith(f"pytlscheck {pytlscheck.__version__} (OpenSSL 3")
+    status, out, _ = run(["--help"], capsys)
+    assert status == 0
+    assert "examples:" in out and "pytlscheck demo" in out
+    assert "130 interrupted (Ctrl-C)" in out
+
+
+def test_a_huge_target_is_not_echoed_whole(capsys):
+    target = "https://" + "a" * 10000 + ":99999"
+    status, out, err = run([target], capsys)
+    assert status == 3
+    assert len(err) < 1000, len(err)
+    assert "characters)" in err
+
+
 # ---- bad arguments: exit 3, one line, no traceback ---------------------------
 
 @pytest.mark.parametrize("argv, says", [
@@ -137,7 +163,7 @@ def test_client_certificate_options(lab, capsys):
     (["--no-such-option", "x.test"], "unrecognized arguments"),
     (["x.test:99999"], "out of range"),
     (["https://"], "https://"),
-    (["x.test", "--client-cert", "c.pem"], "--client-cert and --client-key go together"),
+    (["x.test", "--client-key", "k.pem"], "--client-key needs --client-cert"),
     (["x.test", "--trust", "/nonexistent/roots.pem"], "/nonexistent/roots.pem"),
     (["file"], "CHAIN.pem"),
     (["file", "/nonexistent/chain.pem"], "/nonexistent/chain.pem"),
