@@ -25,6 +25,11 @@ COLOURS = {"ok": "#2e7d32", "warning": "#b26a00", "error": "#c62828",
 _BG = {"ok": "#edf7ed", "warning": "#fff4e5", "error": "#fdecea", "unknown": "#f5f5f5"}
 _FONT = ("font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Helvetica,Arial,"
          "sans-serif;font-size:13px;line-height:1.4;color:#1f1f1f")
+# Every block is a light panel of its own (background and text colour both
+# set), so that it reads the same on a light or a dark notebook theme:
+# nothing inherits the page's colours.
+_PANEL_BG = "#ffffff"
+_PANEL = f"{_FONT};background:{_PANEL_BG};padding:8px 10px;border-radius:6px;max-width:820px"
 _MONO = "font-family:SFMono-Regular,Menlo,Consolas,monospace;font-size:12px"
 
 
@@ -174,7 +179,7 @@ def _report_html(report: Any) -> str:
     mark_label = f"{now:%Y-%m-%d}, the date checked" if elsewhen else "today"
     word = verdict(report)
     status = {"OK": "ok", "WARN": "warning", "FAIL": "error"}[word]
-    parts = [f'<div class="pytlscheck-report" style="{_FONT};max-width:820px">',
+    parts = [f'<div class="pytlscheck-report" style="{_PANEL}">',
              f'<div style="margin-bottom:6px">{_badge(word, status)} '
              f'<strong>{_e(_title(report))}</strong>: {_e(_summary(report))}</div>']
     hs = _handshake_line(report)
@@ -226,11 +231,11 @@ def render_html(obj: Any) -> str:
     if kind == "Report" or hasattr(obj, "problems"):
         return _report_html(obj)
     if kind == "Problem" or (hasattr(obj, "kind") and hasattr(obj, "message")):
-        return f'<div class="pytlscheck-problem" style="{_FONT};max-width:820px">{_problem_box(obj)}</div>'
+        return f'<div class="pytlscheck-problem" style="{_PANEL}">{_problem_box(obj)}</div>'
     if kind == "Certificate" or hasattr(obj, "fingerprint_sha256"):
         now = datetime.now(timezone.utc)
         role = "CA certificate" if obj.is_ca else "certificate"
         status = "error" if (obj.not_after < now or obj.not_before > now) else "ok"
-        return (f'<div class="pytlscheck-certificate" style="{_FONT};max-width:820px">'
+        return (f'<div class="pytlscheck-certificate" style="{_PANEL}">'
                 f'{_cert_box(obj, status, [], role, now)}</div>')
     return f"<pre>{_e(repr(obj))}</pre>"

@@ -193,3 +193,33 @@ def test_pretty_text_for_ipython(pki):
     text = "".join(p.out)
     assert text.startswith("OK ")
     assert "CN=svc.example.test" in text and "\x1b[" not in text
+
+
+def _style(attrs):
+    return dict(item.split(":", 1) for item in attrs.get("style", "").split(";") if ":" in item)
+
+
+def _luminance(hex_colour):
+    rgb = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(a, b):
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("what", ["report", "problem", "certificate"])
+def test_readable_on_a_dark_theme_too(pki, what):
+    """Each block sets its own background and text colour, so a dark
+    notebook theme (light text, dark page) cannot make it near invisible;
+    and the verdict line's text reads on that background (WCAG AA, 4.5:1)."""
+    report = pytlscheck.verify_chain(leaf(pki) + pki["inter"], hostname="wrong.example.test",
+                                     trust=pki["root"])
+    obj = {"report": report, "problem": report.problems[0],
+           "certificate": report.chain[0]}[what]
+    tree = parse(render_html(obj))
+    outer = _style(tree.elements[0][1])
+    assert "background" in outer and "color" in outer, outer
+    assert _contrast(outer["color"], outer["background"]) >= 4.5
