@@ -71,15 +71,19 @@ def _digest(data: bytes) -> bytes:
 # ---- input conversion ----------------------------------------------------
 
 def _read(path: PathType, what: str) -> bytes:
+    """The core's reader: bounded (16 MiB) and answering at once for a FIFO
+    or a device, where a plain open() and read() would hang or never end."""
     p = os.fspath(path)
     try:
-        with open(p, "rb") as f:
-            return f.read()
+        return _core.read_file(p)
     except OSError as e:
-        msg = f"Could not read {what} {p!r}: {e.strerror or e}."
+        reason = os.strerror(e.errno) if e.errno else (e.strerror or str(e))
+        msg = f"Could not read {what} {p!r}: {reason}."
         if e.errno is not None:
             raise type(e)(e.errno, msg) from None
         raise OSError(msg) from None
+    except ValueError as e:
+        raise ValueError(f"Could not read {what} {p!r}: {e}.") from None
 
 
 def _is_pem_text(s: str) -> bool:
