@@ -17,7 +17,7 @@ from datetime import date, datetime, timezone
 from typing import (Any, Callable, Dict, Hashable, Iterable, List, Optional, Sequence, Tuple,
                     Union)
 
-from . import _core
+from . import _core, _defaults
 from ._target import normalize_hostname, parse_target, to_ascii
 from .certificate import Certificate
 from .report import Report
@@ -71,15 +71,19 @@ def _digest(data: bytes) -> bytes:
 # ---- input conversion ----------------------------------------------------
 
 def _read(path: PathType, what: str) -> bytes:
+    """The core's reader: bounded (16 MiB) and answering at once for a FIFO
+    or a device, where a plain open() and read() would hang or never end."""
     p = os.fspath(path)
     try:
-        with open(p, "rb") as f:
-            return f.read()
+        return _core.read_file(p)
     except OSError as e:
-        msg = f"Could not read {what} {p!r}: {e.strerror or e}."
+        reason = os.strerror(e.errno) if e.errno else (e.strerror or str(e))
+        msg = f"Could not read {what} {p!r}: {reason}."
         if e.errno is not None:
             raise type(e)(e.errno, msg) from None
         raise OSError(msg) from None
+    except ValueError as e:
+        raise ValueError(f"Could not read {what} {p!r}: {e}.") from None
 
 
 def _is_pem_text(s: str) -> bool:
@@ -285,7 +289,7 @@ def _crls(crls: Any) -> Optional[List[bytes]]:
 def verify_chain(chain: ChainInput, *, hostname: Optional[str] = None,
                  trust: TrustInput = None, at: Union[datetime, date, None] = None,
                  purpose: str = "server", crls: Any = None,
-                 max_depth: Optional[int] = None, min_days: Optional[int] = 30,
+                 max_depth: Optional[int] = None, min_days: Optional[int] = _defaults.MIN_DAYS,
                  min_remaining: Optional[float] = None,
                  ekus: Optional[Iterable[str]] = None) -> Report:
     """Verifies a certificate chain offline and reports every problem.
@@ -402,7 +406,7 @@ def _client(trust: Any, client_cert: Any, client_key: Any) -> Any:
 
 
 def check(target: str, port: Optional[int] = None, *, server_name: Optional[str] = None,
-          trust: TrustInput = None, timeout: float = 10.0, min_days: Optional[int] = 30,
+          trust: TrustInput = None, timeout: float = _defaults.TIMEOUT, min_days: Optional[int] = _defaults.MIN_DAYS,
           min_remaining: Optional[float] = None, client_cert: Any = None,
           client_key: Any = None) -> Report:
     """Connects to a TLS endpoint and reports everything wrong with it.
@@ -422,10 +426,7 @@ def check(target: str, port: Optional[int] = None, *, server_name: Optional[str]
     """
     tgt = parse_target(target, port)
     sni = normalize_hostname(server_name, "server_name")[0] if server_name is not None else None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds, not {type(timeout).__name__}")
-    if not timeout > 0:
-        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    timeout = _defaults.timeout_seconds(timeout)
     days, frac = _window(min_days, min_remaining)
     store, client = _client(trust, client_cert, client_key)
     checked_at = datetime.now(timezone.utc)
@@ -435,7 +436,7 @@ def check(target: str, port: Optional[int] = None, *, server_name: Optional[str]
 
 
 def verify(target: str, port: Optional[int] = None, *, server_name: Optional[str] = None,
-           trust: TrustInput = None, timeout: float = 10.0, min_days: Optional[int] = 30,
+           trust: TrustInput = None, timeout: float = _defaults.TIMEOUT, min_days: Optional[int] = _defaults.MIN_DAYS,
            min_remaining: Optional[float] = None, client_cert: Any = None,
            client_key: Any = None) -> Report:
     """Like :func:`check`, but raises the exception of the first error.

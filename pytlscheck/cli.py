@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, TextIO
 
-from . import __version__, _text
+from . import __version__, _defaults, _text
 from ._core import OPENSSL_VERSION
 from ._target import _quote
 
@@ -62,14 +62,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _positive_float(text: str) -> float:
+def _timeout_arg(text: str) -> float:
+    """--timeout: the library's one rule and wording (_defaults.timeout_seconds)."""
     try:
-        value = float(text)
+        value: object = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
-    return value
+        value = text
+    try:
+        return _defaults.timeout_seconds(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _concurrency(text: str) -> int:
@@ -122,7 +124,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trust", metavar="FILE|DIR",
                    help="trust these roots (a PEM bundle or a directory of PEM files) "
                         "instead of the system trust store")
-    p.add_argument("--min-days", metavar="N", type=_days, default=30,
+    p.add_argument("--min-days", metavar="N", type=_days, default=_defaults.MIN_DAYS,
                    help="warn when a certificate expires in fewer than N days (default 30)")
     p.add_argument("--min-remaining", metavar="F", type=_fraction, default=None,
                    help="also warn when less than this fraction of a certificate's "
@@ -167,7 +169,7 @@ is described in docs/json-schema.md of the source tree."""
     check.add_argument("--server-name", metavar="NAME",
                        help="the name to send (SNI) and verify, when it differs from "
                             "where you connect")
-    check.add_argument("--timeout", metavar="S", type=_positive_float, default=10.0,
+    check.add_argument("--timeout", metavar="S", type=_timeout_arg, default=_defaults.TIMEOUT,
                        help="seconds allowed for each check: DNS, connect and handshake "
                             "(default 10)")
     check.add_argument("--client-cert", metavar="FILE",

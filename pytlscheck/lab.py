@@ -46,7 +46,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator
 
-from . import _core
+from . import _core, _defaults
 
 __all__ = ["Lab", "Endpoint", "SCENARIOS", "HOST"]
 
@@ -237,7 +237,7 @@ class Lab:
         ep = self.endpoints[name]
         kwargs.setdefault("server_name", ep.server_name)
         kwargs.setdefault("trust", self.root_pem_path)
-        kwargs.setdefault("timeout", 10.0)
+        kwargs.setdefault("timeout", _defaults.TIMEOUT)
         return check(ep.target, **kwargs)
 
     def __repr__(self) -> str:

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta, timezone
 from typing import (Any, Callable, Dict, Generator, Hashable, Iterable, List, Mapping,
                     Optional, Sequence, Tuple, Union)
 
-from . import _core
+from . import _core, _defaults
 from ._target import _port, _quote, normalize_hostname, parse_target
 from .api import TrustInput, _client, _window
 from .report import Report
@@ -90,13 +90,7 @@ class _Job:
                   self.days, self.frac)
 
 
-def _timeout(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds, not {type(value).__name__}")
-    if not value > 0 or value > 86400:
-        raise ValueError(f"timeout must be a positive number of seconds (at most a day), "
-                         f"not {value!r}")
-    return float(value)
+_timeout = _defaults.timeout_seconds
 
 
 def _key(value: Any) -> Hashable:
@@ -120,8 +114,8 @@ class _Settings:
         sni = opts.get("server_name")
         self.server_name = (normalize_hostname(sni, "server_name")[0]
                             if sni is not None else None)
-        self.timeout = _timeout(opts.get("timeout", 10.0))
-        self.days, self.frac = _window(opts.get("min_days", 30), opts.get("min_remaining"))
+        self.timeout = _timeout(opts.get("timeout", _defaults.TIMEOUT))
+        self.days, self.frac = _window(opts.get("min_days", _defaults.MIN_DAYS), opts.get("min_remaining"))
         trust, cert, key = opts.get("trust"), opts.get("client_cert"), opts.get("client_key")
         ckey = (_key(trust), _key(cert), _key(key))
         made = clients.get(ckey)
@@ -264,7 +258,7 @@ def _drive(jobs: Sequence[_Job], concurrency: int,
 def check_many(targets: Iterable[Target], *, concurrency: int = DEFAULT_CONCURRENCY,
                progress: Progress = None, port: Optional[int] = None,
                server_name: Optional[str] = None, trust: TrustInput = None,
-               timeout: float = 10.0, min_days: Optional[int] = 30,
+               timeout: float = _defaults.TIMEOUT, min_days: Optional[int] = _defaults.MIN_DAYS,
                min_remaining: Optional[float] = None, client_cert: Any = None,
                client_key: Any = None) -> List[Report]:
     """Checks many TLS endpoints at once; returns their reports in input order.
@@ -309,7 +303,7 @@ def check_many(targets: Iterable[Target], *, concurrency: int = DEFAULT_CONCURRE
 def iter_check_many(targets: Iterable[Target], *, concurrency: int = DEFAULT_CONCURRENCY,
                     progress: Progress = None, port: Optional[int] = None,
                     server_name: Optional[str] = None, trust: TrustInput = None,
-                    timeout: float = 10.0, min_days: Optional[int] = 30,
+                    timeout: float = _defaults.TIMEOUT, min_days: Optional[int] = _defaults.MIN_DAYS,
                     min_remaining: Optional[float] = None, client_cert: Any = None,
                     client_key: Any = None) -> Generator[Tuple[int, Report], None, None]:
     """Like :func:`check_many`, but yields ``(index, report)`` as each
@@ -395,7 +389,7 @@ async def check_many_async(targets: Iterable[Target], *,
                            concurrency: int = DEFAULT_CONCURRENCY,
                            progress: Progress = None, port: Optional[int] = None,
                            server_name: Optional[str] = None, trust: TrustInput = None,
-                           timeout: float = 10.0, min_days: Optional[int] = 30,
+                           timeout: float = _defaults.TIMEOUT, min_days: Optional[int] = _defaults.MIN_DAYS,
                            min_remaining: Optional[float] = None, client_cert: Any = None,
                            client_key: Any = None) -> List[Report]:
     """:func:`check_many` for asyncio: ``await check_many_async(targets)``.
@@ -558,7 +552,7 @@ def _driver(loop: asyncio.AbstractEventLoop) -> _LoopDriver:
 
 async def check_async(target: str, port: Optional[int] = None, *,
                       server_name: Optional[str] = None, trust: TrustInput = None,
-                      timeout: float = 10.0, min_days: Optional[int] = 30,
+                      timeout: float = _defaults.TIMEOUT, min_days: Optional[int] = _defaults.MIN_DAYS,
                       min_remaining: Optional[float] = None, client_cert: Any = None,
                       client_key: Any = None) -> Report:
     """:func:`~pytlscheck.check` for asyncio: ``await check_async(target)``.

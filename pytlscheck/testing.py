@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from . import _defaults
+
 __all__ = ["assert_tls_healthy", "assert_chain_healthy"]
 
 
-def assert_tls_healthy(target: Any, min_days: Optional[int] = 30,
+def assert_tls_healthy(target: Any, min_days: Optional[int] = _defaults.MIN_DAYS,
                        min_remaining: Optional[float] = None, **kwargs: Any) -> Any:
     """Checks a live endpoint and fails unless it has no problem at all.
 
@@ -48,7 +50,7 @@ def assert_tls_healthy(target: Any, min_days: Optional[int] = 30,
 
 
 def assert_chain_healthy(chain: Any, hostname: Optional[str] = None,
-                         min_days: Optional[int] = 30,
+                         min_days: Optional[int] = _defaults.MIN_DAYS,
                          min_remaining: Optional[float] = None, **kwargs: Any) -> Any:
     """The same for a chain file or data, offline
     (:func:`pytlscheck.verify_chain`): e.g. a certificate about to be

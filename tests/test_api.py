@@ -235,7 +235,7 @@ def test_parse_target_types():
 @pytest.mark.parametrize("kwargs,exc", [
     ({"timeout": 0}, ValueError),
     ({"timeout": -1}, ValueError),
-    ({"timeout": "10"}, TypeError),
+    ({"timeout": "10"}, ValueError),   # one rule for timeout: see test_timeout_rule.py
     ({"server_name": "bad name"}, ValueError),
     ({"client_key": "-----BEGIN PRIVATE KEY-----\nAA\n-----END PRIVATE KEY-----\n"}, ValueError),
     ({"min_days": -3}, ValueError),

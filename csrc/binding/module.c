@@ -450,6 +450,27 @@ static PyObject *core_load_certificates(PyObject *module, PyObject *arg)
     return certs_list_consume(sk);
 }
 
+static PyObject *core_read_file(PyObject *module, PyObject *arg)
+{
+    PyObject *path = NULL, *out;
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    tc_error err;
+    tc_status st;
+    if (!PyUnicode_FSConverter(arg, &path))
+        return NULL;
+    tc_error_clear(&err);
+    Py_BEGIN_ALLOW_THREADS
+    st = tc_file_read(PyBytes_AS_STRING(path), &buf, &len, &err);
+    Py_END_ALLOW_THREADS
+    Py_DECREF(path);
+    if (st != TC_OK)
+        return tcpy_raise(&err);
+    out = PyBytes_FromStringAndSize(len ? (const char *)buf : "", (Py_ssize_t)len);
+    free(buf);
+    return out;
+}
+
 static PyObject *core_normalize_hostname(PyObject *module, PyObject *arg)
 {
     const char *s;
@@ -751,6 +772,8 @@ static PyMethodDef core_methods[] = {
     {"parse_certificates", KW(core_parse_certificates), METH_VARARGS | METH_KEYWORDS,
      "parse_certificates(data, what='the certificate data') -> list[dict]\n\n"
      "Certificates from bytes (PEM bundle or one DER certificate) or a list of them."},
+    {"read_file", core_read_file, METH_O,
+     "read_file(path) -> bytes: the core's bounded, non-blocking file reader."},
     {"load_certificates", core_load_certificates, METH_O,
      "load_certificates(path) -> list[dict]"},
     {"normalize_hostname", core_normalize_hostname, METH_O,

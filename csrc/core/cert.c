@@ -587,7 +587,7 @@ tc_status tc_crls_parse(const unsigned char *data, size_t len,
 }
 
 /* Reads a whole file of at most TC_CERT_FILE_MAX bytes into *buf. */
-static tc_status read_file(const char *path, unsigned char **buf,
+tc_status tc_file_read(const char *path, unsigned char **buf,
                            size_t *len, tc_error *err)
 {
     tc_status rv = TC_FAIL;
@@ -697,7 +697,7 @@ tc_status tc_certs_load_file(const char *path, STACK_OF(X509) **out,
     if (path == NULL || path[0] == '\0')
         return tc_error_set(err, TC_E_INVALID, "no certificate file path was "
                             "given (the path is empty)");
-    if (read_file(path, &data, &len, err) != TC_OK)
+    if (tc_file_read(path, &data, &len, err) != TC_OK)
         return TC_FAIL;
     tc_status rv = tc_certs_parse(data, len, path, out, err);
     free(data);

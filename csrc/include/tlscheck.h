@@ -113,6 +113,12 @@ TC_MUST_USE tc_status tc_certs_parse(const unsigned char *data, size_t len,
 TC_MUST_USE tc_status tc_certs_load_file(const char *path,
                                          STACK_OF(X509) **out, tc_error *err);
 
+/* Reads a whole file into *buf (free() it): at most 16 MiB, and a FIFO,
+ * a device or a directory answers at once instead of blocking or reading
+ * forever.  The one reader of certificate, chain and CRL files. */
+TC_MUST_USE tc_status tc_file_read(const char *path, unsigned char **buf,
+                                   size_t *len, tc_error *err);
+
 /* Parse CRLs (PEM bundle or single DER). Same rules as tc_certs_parse. */
 TC_MUST_USE tc_status tc_crls_parse(const unsigned char *data, size_t len,
                                     const char *what,
