@@ -96,7 +96,7 @@ def test_expired_exits_2_with_explanation_fix_and_command(lab, capsys):
     assert "EXPIRED 10 days ago" in out
     assert "ERROR expired" in out
     assert "Fix: " in out
-    assert f"See it yourself: openssl s_client -connect {ep.target}" in out
+    assert f"See it yourself: timeout 10 openssl s_client -connect {ep.target}" in out
 
 
 def test_many_targets_any_error_exits_2_results_in_order(lab, capsys):

@@ -38,6 +38,18 @@ def test_python_kinds_equal_the_c_table():
         assert k.message and k.fix and k.cause
 
 
+def test_every_live_s_client_command_has_a_time_limit():
+    """An s_client command against a server that accepts and never speaks
+    waits forever; every one the table gives carries `timeout 10`."""
+    seen = 0
+    for r in _core.kinds():
+        for part in r["see_live"].split("\n"):
+            if "s_client" in part and "-connect" in part:
+                seen += 1
+                assert part.startswith("timeout 10 openssl s_client -connect "), (r["name"], part)
+    assert seen >= 20
+
+
 def test_every_issue_kind_is_in_the_table():
     assert ISSUE_KINDS <= set(pytlscheck.KINDS)
     assert [k for k, v in pytlscheck.KINDS.items() if v.severity == "warning"] == ["expires_soon"]

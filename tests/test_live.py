@@ -77,7 +77,7 @@ def test_connection_refused_on_a_closed_port():
         r = timed_check(f"{host}:{port}")
     p = only(r, "connection_refused")
     assert "ECONNREFUSED" in p.message
-    assert f"openssl s_client -connect {host}:{port}" in p.inspect_command
+    assert f"timeout 10 openssl s_client -connect {host}:{port}" in p.inspect_command
     assert r.address is None and r.timings["connect"] is None
     with closed_port() as (host, port), pytest.raises(ConnectionRefusedError):
         pytlscheck.verify(f"{host}:{port}", timeout=5)

@@ -39,7 +39,7 @@ def assert_live_commands(report, addr):
     """Every problem of a live report shows the s_client line for this endpoint."""
     host, port = addr
     for p in report.problems:
-        assert p.inspect_command.startswith(f"openssl s_client -connect {host}:{port}"), p
+        assert p.inspect_command.startswith(f"timeout 10 openssl s_client -connect {host}:{port}"), p
 
 
 def test_expired_and_its_twin(ca):

@@ -25,6 +25,13 @@
  * as tc_cert_vars_fill() writes it, so templates say "{days} ago".
  */
 
+/* Every s_client command against a live server can block (a server that
+ * accepts and never speaks keeps it waiting forever), so each one is given
+ * with a time limit: this prefix is the one place that says so. */
+#ifndef TC_SEE_SCLIENT
+#define TC_SEE_SCLIENT "timeout 10 openssl s_client"
+#endif
+
 /* ---- could not reach a TLS server at all -------------------------- */
 TC_KIND(DNS_FAILURE, "dns_failure", TC_SEV_ERROR, "DNSLookupFailed",
     "A typo in the host name, a missing DNS record, or a resolver that does not know an internal name.",
@@ -37,55 +44,55 @@ TC_KIND(CONNECTION_REFUSED, "connection_refused", TC_SEV_ERROR, "ConnectionRefus
     "Nothing is listening on {target}: the host answered the TCP connection attempt with a refusal ({detail}).",
     "Check the port number and that the server process is running and bound to this address (ss -ltnp on the server); a firewall that rejects rather than drops the connection gives the same answer.",
     "",
-    "openssl s_client -connect {target} {sni} </dev/null")
+    TC_SEE_SCLIENT " -connect {target} {sni} </dev/null")
 TC_KIND(CONNECTION_TIMEOUT, "connection_timeout", TC_SEV_ERROR, "ConnectionTimedOut",
     "A firewall or security group silently drops the packets, or the host is down or unreachable.",
     "No TCP connection to {target} could be made before the deadline: {detail}.",
     "A firewall or security group is probably dropping packets to this port, or the host is down; check the route and the rules between you and {target}, or raise the timeout if the network is just slow.",
     "",
-    "openssl s_client -connect {target} {sni} </dev/null")
+    TC_SEE_SCLIENT " -connect {target} {sni} </dev/null")
 TC_KIND(CONNECTION_RESET, "connection_reset", TC_SEV_ERROR, "ConnectionReset",
     "A TLS listener with no certificate for the requested name, a crashing server, or a middlebox that kills TLS.",
     "The server at {target} accepted the TCP connection and then closed or reset it during the TLS handshake ({detail}).",
     "Look at the server's error log at the time of the check: it usually means the TLS listener is misconfigured (no certificate loaded, an SNI name it does not serve) or a middlebox that drops TLS.",
     "",
-    "openssl s_client -connect {target} {sni} -state -debug </dev/null")
+    TC_SEE_SCLIENT " -connect {target} {sni} -state -debug </dev/null")
 TC_KIND(NOT_TLS, "not_tls", TC_SEV_ERROR, "NotTLS",
     "The port serves plain HTTP (or SSH, SMTP, ...) instead of TLS: TLS was never configured on this listener.",
     "The server at {target} does not speak TLS on this port: {detail}.",
     "Configure TLS on this listener (for nginx: listen 443 ssl; with ssl_certificate and ssl_certificate_key), or connect to the port that serves TLS; plain HTTP on a TLS port is the classic cause of SSL_ERROR_RX_RECORD_TOO_LONG.",
     "",
-    "openssl s_client -connect {target} {sni} </dev/null")
+    TC_SEE_SCLIENT " -connect {target} {sni} </dev/null")
 TC_KIND(PROTOCOL_MISMATCH, "protocol_mismatch", TC_SEV_ERROR, "ProtocolVersionMismatch",
     "An old server that only speaks TLS 1.0 or 1.1, which modern clients no longer offer.",
     "The server at {target} and this client have no TLS version in common: {detail}.",
     "Enable TLS 1.2 and TLS 1.3 on the server (nginx: ssl_protocols TLSv1.2 TLSv1.3;) and retire TLS 1.0 and 1.1, which modern clients refuse (RFC 8996).",
     "",
-    "openssl s_client -connect {target} {sni} -tls1_2 </dev/null")
+    TC_SEE_SCLIENT " -connect {target} {sni} -tls1_2 </dev/null")
 TC_KIND(NO_SHARED_CIPHER, "no_shared_cipher", TC_SEV_ERROR, "NoSharedCipher",
     "A server restricted to obsolete cipher suites (RC4, 3DES, CBC-only, export) or a mis-typed cipher list.",
     "The server at {target} accepted no cipher suite this client offers: {detail}.",
     "Enable modern AEAD suites on the server (TLS 1.3 suites, and for TLS 1.2 ECDHE with AES-GCM or ChaCha20-Poly1305; nginx: ssl_ciphers and ssl_protocols).",
     "",
-    "openssl s_client -connect {target} {sni} -cipher 'ECDHE+AESGCM' </dev/null")
+    TC_SEE_SCLIENT " -connect {target} {sni} -cipher 'ECDHE+AESGCM' </dev/null")
 TC_KIND(CLIENT_CERTIFICATE_REQUIRED, "client_certificate_required", TC_SEV_ERROR, "ClientCertificateRequired",
     "A mutual-TLS endpoint called without the client certificate it requires.",
     "The server at {target} requires a client certificate (mutual TLS) and the handshake was refused without one{detail}.",
     "Pass the client certificate and key issued for this service (check(..., client_cert=..., client_key=...), or --client-cert/--client-key); if this endpoint should be public, turn off client verification on the server.",
     "",
-    "openssl s_client -connect {target} {sni} -cert client.pem -key client.key </dev/null")
+    TC_SEE_SCLIENT " -connect {target} {sni} -cert client.pem -key client.key </dev/null")
 TC_KIND(HANDSHAKE_TIMEOUT, "handshake_timeout", TC_SEV_ERROR, "HandshakeTimedOut",
     "A hung server process, or a service that waits for the client to speak another protocol first.",
     "The server at {target} accepted the TCP connection but did not complete the TLS handshake before the deadline: {detail}.",
     "The process behind the port may be hung or may be waiting for the client to speak a different protocol first; check the server and any proxy in front of it.",
     "",
-    "openssl s_client -connect {target} {sni} -state </dev/null")
+    TC_SEE_SCLIENT " -connect {target} {sni} -state </dev/null")
 TC_KIND(HANDSHAKE_FAILURE, "handshake_failure", TC_SEV_ERROR, "HandshakeFailed",
     "Server and client disagree on an extension, curve, signature algorithm or SNI name; the alert says which.",
     "The TLS handshake with {target} failed: {detail}.",
     "Read the alert named here and the server's TLS error log; compare the server's TLS settings (versions, ciphers, curves, SNI names) with what modern clients offer.",
     "",
-    "openssl s_client -connect {target} {sni} -state </dev/null")
+    TC_SEE_SCLIENT " -connect {target} {sni} -state </dev/null")
 
 /* ---- the certificates themselves --------------------------------- */
 TC_KIND(MALFORMED_CERTIFICATE, "malformed_certificate", TC_SEV_ERROR, "MalformedCertificate",
@@ -93,91 +100,91 @@ TC_KIND(MALFORMED_CERTIFICATE, "malformed_certificate", TC_SEV_ERROR, "Malformed
     "{cert} is not a well-formed X.509 certificate: {detail}.",
     "Re-issue the certificate with a standard CA tool; a hand-edited or truncated certificate file, or one produced by a broken generator, causes this.",
     "openssl x509 -noout -text -in leaf.pem",
-    "openssl s_client -connect {target} {sni} -showcerts </dev/null")
+    TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null")
 TC_KIND(INCOMPLETE_CHAIN, "incomplete_chain", TC_SEV_ERROR, "IncompleteChain",
     "The server sends only its own certificate (cert.pem instead of fullchain.pem), so clients cannot reach a trusted root.",
     "The chain is incomplete: the issuer of {cert}, {issuer}, was not sent and is not one of the trust anchors, so no path to a trusted root can be built{detail}.",
     "Serve the full chain: the leaf followed by every intermediate (with certbot use fullchain.pem, not cert.pem; nginx: ssl_certificate fullchain.pem;).",
     "openssl verify -show_chain -untrusted chain.pem leaf.pem",
-    "openssl s_client -connect {target} {sni} -showcerts </dev/null")
+    TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null")
 TC_KIND(UNTRUSTED_ROOT, "untrusted_root", TC_SEV_ERROR, "UntrustedRoot",
     "A private or corporate CA that this client was not told to trust, or a chain that leads to the wrong root.",
     "The chain ends in the root {subject}, which is not in {trust}: clients that do not already trust this private or unknown CA will refuse the connection.",
     "Use a certificate from a publicly trusted CA, or, for a private CA, distribute its root to every client and pass it explicitly (trust='root.pem' / --trust root.pem).",
     "openssl verify -show_chain -untrusted chain.pem leaf.pem",
-    "openssl s_client -connect {target} {sni} -showcerts </dev/null")
+    TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null")
 TC_KIND(SELF_SIGNED, "self_signed", TC_SEV_ERROR, "SelfSignedCertificate",
     "A default or test certificate generated on the server was left in place.",
     "{cert} is self-signed: it vouches for itself, and it is not among {trust}.",
     "Replace it with a certificate issued by a trusted CA (for a public name, Let's Encrypt or your provider's managed certificates); for a private service, issue it from a private CA and pass that CA's root with trust=.",
     "openssl x509 -noout -subject -issuer -in leaf.pem",
-    "openssl s_client -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -subject -issuer")
+    TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -subject -issuer")
 TC_KIND(INVALID_CA, "invalid_ca", TC_SEV_ERROR, "InvalidCA",
     "A leaf certificate used to sign others, an intermediate without CA:TRUE or keyCertSign, or a chain served out of order.",
     "{cert} is used to sign another certificate but is not allowed to act as a CA: {detail}.",
     "Issue certificates only from a CA certificate with basicConstraints CA:TRUE (critical) and keyUsage keyCertSign; if the order of the served chain is wrong, serve the leaf first, then its issuer.",
     "openssl x509 -noout -ext basicConstraints,keyUsage -in intermediate.pem",
-    "openssl s_client -connect {target} {sni} -showcerts </dev/null")
+    TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null")
 TC_KIND(PATH_LENGTH_EXCEEDED, "path_length_exceeded", TC_SEV_ERROR, "PathLengthExceeded",
     "More intermediates below a CA than its pathLenConstraint allows.",
     "The chain is longer than {cert} allows: {detail}.",
     "Issue the leaf from a CA whose pathLenConstraint allows the intermediates below it, or shorten the chain.",
     "openssl x509 -noout -ext basicConstraints -in intermediate.pem",
-    "openssl s_client -connect {target} {sni} -showcerts </dev/null")
+    TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null")
 TC_KIND(NAME_CONSTRAINTS_VIOLATION, "name_constraints_violation", TC_SEV_ERROR, "NameConstraintsViolation",
     "A constrained (e.g. corporate) CA issued a certificate for a name outside its permitted namespace.",
     "{cert} carries a name outside what its CA is allowed to issue for: {detail}.",
     "Issue the certificate only for names inside the CA's permitted subtrees (and outside its excluded ones), or use a CA without that constraint.",
     "openssl x509 -noout -ext nameConstraints -in intermediate.pem",
-    "openssl s_client -connect {target} {sni} -showcerts </dev/null")
+    TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null")
 TC_KIND(REVOKED, "revoked", TC_SEV_ERROR, "CertificateRevoked",
     "The CA revoked the certificate, usually after a key compromise or mis-issuance.",
     "{cert} has been revoked by its issuer{detail}: its CA says it must no longer be trusted.",
     "Replace the certificate now with a newly issued one and a new private key (revocation usually means the old key was exposed or the certificate was mis-issued).",
     "openssl verify -crl_check -CRLfile crl.pem -untrusted chain.pem leaf.pem",
-    "openssl s_client -connect {target} {sni} -status </dev/null")
+    TC_SEE_SCLIENT " -connect {target} {sni} -status </dev/null")
 TC_KIND(EXPIRED, "expired", TC_SEV_ERROR, "CertificateExpired",
     "Renewal failed or was never automated, or the renewed certificate was not deployed to every server.",
     "{cert} expired on {not_after}, {days} ago: clients reject it.",
     "Renew the certificate and install the new one on every server that serves it; automate renewal (certbot, ACME, or your provider's managed certificates) and alert when fewer than 30 days remain.",
     "openssl x509 -noout -dates -in leaf.pem",
-    "openssl s_client -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -dates")
+    TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -dates")
 TC_KIND(NOT_YET_VALID, "not_yet_valid", TC_SEV_ERROR, "CertificateNotYetValid",
     "A wrong clock on the issuing machine or on the client, or a certificate issued with a future start date.",
     "{cert} is not valid until {not_before}, {days} from now: clients reject it until then.",
     "Check the clock of the machine that issued it and of this one (timedatectl); if it was issued with a future start date by mistake, re-issue it starting now.",
     "openssl x509 -noout -dates -in leaf.pem",
-    "openssl s_client -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -dates")
+    TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -dates")
 TC_KIND(HOSTNAME_MISMATCH, "hostname_mismatch", TC_SEV_ERROR, "HostnameMismatch",
     "The certificate was issued for another name (a missing SAN, an alias, internal vs public name, a wildcard one level too shallow).",
     "{cert} is not valid for {hostname}: {detail}.",
     "Re-issue the certificate with {hostname} in its Subject Alternative Names, or check that you are calling the right name (an alias, or an internal name instead of the public one).",
     "openssl x509 -noout -ext subjectAltName -in leaf.pem",
-    "openssl s_client -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName")
+    TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName")
 TC_KIND(INVALID_PURPOSE, "invalid_purpose", TC_SEV_ERROR, "InvalidPurpose",
     "A CA certificate served as the leaf, or a certificate issued for another use (client auth, code signing, e-mail).",
     "{cert} may not be used for this purpose: {detail}.",
     "Issue a leaf certificate (CA:FALSE) whose extendedKeyUsage includes the purpose needed (serverAuth for a TLS server, clientAuth for a TLS client) and whose keyUsage allows digitalSignature.",
     "openssl x509 -noout -ext basicConstraints,keyUsage,extendedKeyUsage -in leaf.pem",
-    "openssl s_client -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -ext basicConstraints,keyUsage,extendedKeyUsage")
+    TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -ext basicConstraints,keyUsage,extendedKeyUsage")
 TC_KIND(WEAK_SIGNATURE, "weak_signature", TC_SEV_ERROR, "WeakSignature",
     "A certificate issued long ago, or by an old internal CA, signed with SHA-1 or MD5.",
     "{cert} is signed with {detail}, a broken hash algorithm: signatures like it can be forged and clients reject them.",
     "Re-issue the certificate signed with SHA-256 or stronger.",
     "openssl x509 -noout -text -in leaf.pem | grep 'Signature Algorithm'",
-    "openssl s_client -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -text | grep 'Signature Algorithm'")
+    TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -text | grep 'Signature Algorithm'")
 TC_KIND(WEAK_KEY, "weak_key", TC_SEV_ERROR, "WeakKey",
     "An old key (RSA 1024 bits) or a small curve, generated before today's minimums.",
     "{cert} has a {detail} key, which modern TLS clients refuse: it is too small, or of a type they no longer accept.",
     "Generate a new key of at least RSA 2048 bits or ECDSA P-256 and re-issue the certificate for it.",
     "openssl x509 -noout -text -in leaf.pem | grep 'Public-Key'",
-    "openssl s_client -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -text | grep 'Public-Key'")
+    TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -text | grep 'Public-Key'")
 TC_KIND(CHAIN_INVALID, "chain_invalid", TC_SEV_ERROR, "ChainInvalid",
     "A certificate breaks an X.509 rule OpenSSL checks (bad signature, bad extension, unsupported critical extension, ...).",
     "The chain failed validation at {cert}: {detail}.",
     "Inspect the chain with the command shown and re-issue the certificate that breaks the rule.",
     "openssl verify -x509_strict -show_chain -untrusted chain.pem leaf.pem",
-    "openssl s_client -connect {target} {sni} -showcerts </dev/null")
+    TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null")
 
 /* ---- warnings: works today, needs attention ---------------------- */
 TC_KIND(EXPIRES_SOON, "expires_soon", TC_SEV_WARNING, "CertificateExpiresSoon",
@@ -185,4 +192,4 @@ TC_KIND(EXPIRES_SOON, "expires_soon", TC_SEV_WARNING, "CertificateExpiresSoon",
     "{cert} expires on {not_after}, in {days}{detail}.",
     "Renew it now and install the new certificate; then automate renewal so this warning becomes rare.",
     "openssl x509 -noout -enddate -in leaf.pem",
-    "openssl s_client -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -enddate")
+    TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -enddate")
