@@ -182,6 +182,12 @@ def test_no_shared_cipher_names_the_suite_the_server_wants(pki):
     p = only(r, "no_shared_cipher")
     assert "ECDHE-ECDSA-NULL-SHA" in p.message and "TLS 1.2" in p.message
     assert p.exception is pytlscheck.NoSharedCipher
+    # In order, without contradicting itself: what the server picked, that
+    # clients refuse it, and why (NULL: no encryption at all).
+    assert "accepted no cipher suite" not in p.message
+    said = [p.message.index(w) for w in ("server picked", "refuses that suite",
+                                         "NULL means no encryption at all")]
+    assert said == sorted(said), p.message
 
 
 def test_no_shared_cipher_twin_a_modern_suite_is_fine(pki):

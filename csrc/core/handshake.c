@@ -943,6 +943,35 @@ nomem:
 /* ------------------------------------------------------------------ */
 
 /* 1 when the main context offers cipher c, 0 when not, -1 unknown. */
+/* Why clients refuse a suite, from what it is made of: the first row whose
+ * encryption (cipher_nid) or authentication (auth_nid) matches.  NID_undef
+ * as a suite's cipher means NULL encryption. */
+static const struct {
+    int cipher_nid, auth_nid;   /* 0: this column does not decide the row */
+    const char *why;
+} WEAK_SUITES[] = {
+    { 0, NID_auth_null,
+      "it is anonymous: the server proves nothing about who it is, so anyone on the "
+      "path can stand in for it" },
+    { NID_rc4, 0, "RC4 is broken and forbidden in TLS (RFC 7465)" },
+    { NID_des_ede3_cbc, 0, "3DES has 64-bit blocks, open to the Sweet32 collision attack" },
+    { NID_des_cbc, 0, "single DES has 56-bit keys, broken by brute force" },
+};
+
+static const char *weak_suite_reason(const SSL_CIPHER *c)
+{
+    int cipher = SSL_CIPHER_get_cipher_nid(c), auth = SSL_CIPHER_get_auth_nid(c);
+    if (cipher == NID_undef)
+        return "it is a NULL suite: NULL means no encryption at all, so everything sent "
+               "(passwords and tokens included) would cross the network in clear text, "
+               "only protected against tampering";
+    for (size_t i = 0; i < sizeof(WEAK_SUITES) / sizeof(WEAK_SUITES[0]); i++)
+        if ((WEAK_SUITES[i].cipher_nid != 0 && WEAK_SUITES[i].cipher_nid == cipher) ||
+            (WEAK_SUITES[i].auth_nid != 0 && WEAK_SUITES[i].auth_nid == auth))
+            return WEAK_SUITES[i].why;
+    return "it is obsolete or below security level 2 (too small a key, or a weak MAC)";
+}
+
 static int main_offers(SSL_CTX *ctx, const SSL_CIPHER *c)
 {
     int found = -1;
@@ -994,10 +1023,10 @@ void tc_hs_probe_refine(const tc_hs *probe, int probe_refused, SSL_CTX *main_ctx
     if (c != NULL && main_offers(main_ctx, c) == 0) {
         v->kind = TC_KIND_NO_SHARED_CIPHER;
         snprintf(v->detail, sizeof(v->detail),
-                 "offered every cipher suite OpenSSL has, the server chose %s with %s, "
-                 "which is obsolete or below security level 2 and so not offered by "
-                 "modern clients",
-                 suite, vname);
+                 "offered every cipher suite OpenSSL has, the server picked %s with %s; "
+                 "this client, like every modern client at its default security level "
+                 "(OpenSSL's level 2), refuses that suite, because %s",
+                 suite, vname, weak_suite_reason(c));
         return;
     }
     if (used < sizeof(v->detail))

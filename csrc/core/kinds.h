@@ -71,7 +71,7 @@ TC_KIND(PROTOCOL_MISMATCH, "protocol_mismatch", TC_SEV_ERROR, "ProtocolVersionMi
     TC_SEE_SCLIENT " -connect {target} {sni} -tls1_2 </dev/null")
 TC_KIND(NO_SHARED_CIPHER, "no_shared_cipher", TC_SEV_ERROR, "NoSharedCipher",
     "A server restricted to obsolete cipher suites (RC4, 3DES, CBC-only, export) or a mis-typed cipher list.",
-    "The server at {target} accepted no cipher suite this client offers: {detail}.",
+    "The server at {target} and this client have no cipher suite in common: {detail}.",
     "Enable modern AEAD suites on the server (TLS 1.3 suites, and for TLS 1.2 ECDHE with AES-GCM or ChaCha20-Poly1305; nginx: ssl_ciphers and ssl_protocols).",
     "",
     TC_SEE_SCLIENT " -connect {target} {sni} -cipher 'ECDHE+AESGCM' </dev/null")
