@@ -250,16 +250,23 @@ class Certificate:
     @property
     def days_remaining(self) -> int:
         """Whole days until notAfter; once expired, minus the whole days
-        since (an hour either side of notAfter is 0)."""
+        since (an hour either side of notAfter is 0).  Counted from now; a
+        report counts from its evaluation time (:meth:`days_remaining_at`)."""
         return days_until(self.not_after)
+
+    def days_remaining_at(self, when: Optional[datetime]) -> int:
+        """:attr:`days_remaining` counted from ``when`` (None: now)."""
+        return days_until(self.not_after, when)
 
     @property
     def label(self) -> str:
         """``CN=...`` when the subject has a CN, else the whole subject."""
         return short_name(self.subject)
 
-    def to_dict(self) -> Dict[str, Any]:
-        """JSON-ready fields (datetimes as ISO 8601 UTC strings)."""
+    def to_dict(self, at: Optional[datetime] = None) -> Dict[str, Any]:
+        """JSON-ready fields (datetimes as ISO 8601 UTC strings);
+        ``days_remaining`` counted from ``at`` (a report's evaluation
+        time), else from now."""
         return {
             "subject": self.subject,
             "issuer": self.issuer,
@@ -270,7 +277,7 @@ class Certificate:
             "serial_number": self.serial_number,
             "not_before": iso(self.not_before),
             "not_after": iso(self.not_after),
-            "days_remaining": self.days_remaining,
+            "days_remaining": self.days_remaining_at(at),
             "fingerprint_sha256": self.fingerprint_sha256,
             "key_type": self.key_type,
             "key_bits": self.key_bits,

@@ -299,9 +299,11 @@ class Report:
     @property
     def days_remaining(self) -> Optional[int]:
         """Whole days until the leaf certificate expires (negative once
-        expired), or None when there is no certificate."""
+        expired), counted from the evaluation time (``checked_at``: the
+        ``at=`` of :func:`verify_chain`, else when the check ran), or None
+        when there is no certificate."""
         leaf = self.leaf
-        return leaf.days_remaining if leaf is not None else None
+        return leaf.days_remaining_at(self.checked_at) if leaf is not None else None
 
     @property
     def is_live(self) -> bool:
@@ -345,7 +347,7 @@ class Report:
             "timings": dict(self.timings),
             "days_remaining": self.days_remaining,
             "problems": [p.to_dict() for p in self.problems],
-            "chain": [c.to_dict() for c in self.chain],
+            "chain": [c.to_dict(self.checked_at) for c in self.chain],
             "path": None if self.path is None else [c.fingerprint_sha256 for c in self.path],
             "verified_chain": None if self.verified_chain is None
             else [c.fingerprint_sha256 for c in self.verified_chain],
