@@ -1352,6 +1352,12 @@ static tc_status trust_rule(const tc_judge *j, const tc_verr *te, tc_error *err)
          * full chain" is the fix only for a leaf sent alone. */
         int ca_on_top = n > 1 && (X509_get_extension_flags(top) & EXFLAG_CA)
                         && !(sk_X509_num(anchors) > 0 && !signer);
+        /* A certificate named like the issuer was sent (a cycle, a
+         * look-alike): not an unknown root. */
+        for (int i = 0; ca_on_top && i < sk_X509_num(j->given); i++)
+            if (X509_NAME_cmp(X509_get_subject_name(sk_X509_value(j->given, i)),
+                              X509_get_issuer_name(top)) == 0)
+                ca_on_top = 0;
         st = tc_judge_add(j, ca_on_top ? TC_KIND_UNKNOWN_ROOT : TC_KIND_INCOMPLETE_CHAIN,
                           n - 1, top, NULL, code, detail, err);
     }
