@@ -47,6 +47,7 @@ from .errors import (
     SelfSignedCertificate,
     TLSCheckError,
     UntrustedRoot,
+    UnknownRoot,
     WeakKey,
     WeakSignature,
 )

@@ -50,6 +50,7 @@ __all__ = [
     "IncompleteChain",
     "SelfSignedCertificate",
     "UntrustedRoot",
+    "UnknownRoot",
     "WeakSignature",
     "WeakKey",
     "CertificateRevoked",
@@ -158,6 +159,11 @@ class SelfSignedCertificate(CertificateProblem):
 
 class UntrustedRoot(CertificateProblem):
     """The chain ends in a root certificate that is not trusted."""
+
+
+class UnknownRoot(UntrustedRoot):
+    """The served chain ends in a CA certificate whose issuer is neither sent
+    nor trusted: most likely a private root not passed as ``trust=``."""
 
 
 class WeakSignature(CertificateProblem):

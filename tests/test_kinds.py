@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ISSUE_KINDS = {
     # certificate kinds (issue 2)
     "expired", "not_yet_valid", "hostname_mismatch", "incomplete_chain", "self_signed",
-    "untrusted_root", "weak_signature", "weak_key", "revoked", "invalid_purpose",
+    "untrusted_root", "unknown_root", "weak_signature", "weak_key", "revoked", "invalid_purpose",
     "invalid_ca", "path_length_exceeded", "name_constraints_violation",
     "malformed_certificate", "chain_invalid", "expires_soon",
     # connection and handshake kinds (issue 3)
@@ -92,7 +92,7 @@ def test_connection_exceptions_are_also_builtins(kind, bases):
 
 def test_category_of_each_kind():
     cert = {"expired", "not_yet_valid", "hostname_mismatch", "incomplete_chain", "self_signed",
-            "untrusted_root", "weak_signature", "weak_key", "revoked", "invalid_purpose",
+            "untrusted_root", "unknown_root", "weak_signature", "weak_key", "revoked", "invalid_purpose",
             "invalid_ca", "path_length_exceeded", "name_constraints_violation",
             "malformed_certificate", "chain_invalid", "expires_soon"}
     conn = {"dns_failure", "connection_refused", "connection_timeout", "connection_reset"}

@@ -120,3 +120,21 @@ def test_explain_for_a_misconfigured_server_is_actionable(ca, tmp_path):
     assert "fullchain.pem" in text                   # what to change
     assert f"openssl s_client -connect 127.0.0.1:{addr[1]}" in text
     assert "127.0.0.1" in text                        # which address answered
+
+
+def test_private_ca_server_without_trust_is_unknown_root():
+    root = CA.root("Live Private Root")
+    inter = root.intermediate("Live Private Issuing CA")
+    leaf = inter.leaf("localhost", "127.0.0.1")
+    with serve(leaf, inter) as addr:
+        r = check(addr)
+        assert [p.kind for p in r.problems] == ["unknown_root"], r.explain()
+        assert "trust=" in r.problems[0].fix
+        assert check(addr, trust=root.pem).ok
+
+
+def test_self_signed_ca_server_is_one_error():
+    ss = mint("localhost", None, is_ca=True, dns_names=["localhost"], ip_addresses=["127.0.0.1"])
+    with serve(ss) as addr:
+        r = check(addr)
+        assert [p.kind for p in r.problems] == ["self_signed"], r.explain()

@@ -595,3 +595,40 @@ def test_inspect_command_names_the_file_and_runs(inter, root, tmp_path):
     # The twin: the same chain as data keeps the generic names.
     r2 = verify_chain(pem_of(leaf), hostname=HOST, trust=str(anchor))
     assert problem(r2, "incomplete_chain").inspect_command.endswith("-untrusted chain.pem leaf.pem")
+
+
+# ---- issue 13, items 3 and 7 ------------------------------------------
+
+def test_private_ca_chain_without_trust_is_unknown_root_not_incomplete():
+    root = CA.root("Private Root")
+    inter = root.intermediate("Private Issuing CA")
+    leaf = inter.leaf(HOST)
+    r = verify_chain(pem_of(leaf, inter), hostname=HOST)
+    assert kinds(r) == ["unknown_root"]
+    p = problem(r, "unknown_root")
+    assert "private root" in p.message and "second intermediate" in p.message
+    assert "trust=" in p.fix and "fullchain" not in p.fix
+    assert "openssl x509 -noout -subject -issuer" in p.fix
+    assert p.depth == 1
+    assert issubclass(pytlscheck.UnknownRoot, pytlscheck.UntrustedRoot)
+    # Its twin: with the root passed, clean.
+    assert_clean(verify_chain(pem_of(leaf, inter), hostname=HOST, trust=anchors(root)))
+
+
+def test_leaf_sent_alone_keeps_serve_the_full_chain():
+    root = CA.root("Private Root")
+    inter = root.intermediate("Private Issuing CA")
+    leaf = inter.leaf(HOST)
+    r = verify_chain(leaf.pem, hostname=HOST, trust=anchors(root))
+    assert kinds(r) == ["incomplete_chain"]
+    assert "full chain" in problem(r, "incomplete_chain").fix
+    r = verify_chain(leaf.pem, hostname=HOST)
+    assert kinds(r) == ["incomplete_chain"]
+
+
+def test_self_signed_ca_leaf_is_one_error():
+    ss = mint(HOST, None, is_ca=True, dns_names=[HOST])
+    r = verify_chain(ss.pem, hostname=HOST)
+    assert kinds(r) == ["self_signed"]
+    m = problem(r, "self_signed").message
+    assert "self-signed" in m and "CA certificate" in m and "CA:TRUE" in m

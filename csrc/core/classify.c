@@ -1088,7 +1088,7 @@ static const cls_row *row_for(int code)
 }
 
 static const tc_kind PATH_BREAKING_KINDS[] = {
-    TC_KIND_INCOMPLETE_CHAIN, TC_KIND_UNTRUSTED_ROOT, TC_KIND_SELF_SIGNED,
+    TC_KIND_INCOMPLETE_CHAIN, TC_KIND_UNKNOWN_ROOT, TC_KIND_UNTRUSTED_ROOT, TC_KIND_SELF_SIGNED,
     TC_KIND_INVALID_CA, TC_KIND_PATH_LENGTH_EXCEEDED,
     TC_KIND_NAME_CONSTRAINTS_VIOLATION, TC_KIND_REVOKED,
 };
@@ -1346,7 +1346,20 @@ static tc_status trust_rule(const tc_judge *j, const tc_verr *te, tc_error *err)
         if (sk_X509_num(anchors) > 0 && !signer)
             tb_add(&b, " (a trust anchor has that name, but its key did not sign this certificate: a re-issued or look-alike CA)");
         aia_hint(&b, top);
-        st = tc_judge_add(j, TC_KIND_INCOMPLETE_CHAIN, n - 1, top, NULL, code, detail, err);
+        /* The server sent its leaf and at least one CA certificate, and
+         * the top's issuer is nowhere: most often the chain is complete up
+         * to a private root that was not passed as trust=.  "Serve the
+         * full chain" is the fix only for a leaf sent alone. */
+        int ca_on_top = n > 1 && (X509_get_extension_flags(top) & EXFLAG_CA)
+                        && !(sk_X509_num(anchors) > 0 && !signer);
+        /* A certificate named like the issuer was sent (a cycle, a
+         * look-alike): not an unknown root. */
+        for (int i = 0; ca_on_top && i < sk_X509_num(j->given); i++)
+            if (X509_NAME_cmp(X509_get_subject_name(sk_X509_value(j->given, i)),
+                              X509_get_issuer_name(top)) == 0)
+                ca_on_top = 0;
+        st = tc_judge_add(j, ca_on_top ? TC_KIND_UNKNOWN_ROOT : TC_KIND_INCOMPLETE_CHAIN,
+                          n - 1, top, NULL, code, detail, err);
     }
     sk_X509_pop_free(anchors, X509_free);
     return st;

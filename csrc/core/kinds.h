@@ -113,6 +113,12 @@ TC_KIND(UNTRUSTED_ROOT, "untrusted_root", TC_SEV_ERROR, "UntrustedRoot",
     "Use a certificate from a publicly trusted CA, or, for a private CA, distribute its root to every client and pass it explicitly (trust='root.pem' / --trust root.pem).",
     "openssl verify -show_chain -untrusted chain.pem leaf.pem",
     TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null")
+TC_KIND(UNKNOWN_ROOT, "unknown_root", TC_SEV_ERROR, "UnknownRoot",
+    "A private or corporate CA whose root this client was not told to trust; less often, a second intermediate the server does not send.",
+    "The chain the server sent ends in {cert}, a CA certificate whose issuer, {issuer}, is not in {trust}: most likely {issuer} is a private root this client does not trust (the chain itself is then complete), or else a second intermediate that was not sent{detail}.",
+    "For a private CA, pass its root explicitly (trust='root.pem' / --trust root.pem) and distribute it to every client. To tell the two apart, look at the issuer's certificate: a root's subject and issuer are the same (openssl x509 -noout -subject -issuer -in issuer.pem); if they differ it is an intermediate, and the server must send it after {subject}.",
+    "openssl x509 -noout -subject -issuer -in issuer.pem",
+    TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null 2>/dev/null | grep -E '^ *[0-9] s:|^ *i:'")
 TC_KIND(SELF_SIGNED, "self_signed", TC_SEV_ERROR, "SelfSignedCertificate",
     "A default or test certificate generated on the server was left in place.",
     "{cert} is self-signed: it vouches for itself, and it is not among {trust}.",

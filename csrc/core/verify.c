@@ -385,6 +385,49 @@ static tc_status try_alternatives(attempt *best, const tc_trust *trust, X509 *le
     return TC_OK;
 }
 
+/* A self-signed leaf is one thing to fix, not two: its purpose findings
+ * (a CA certificate as the leaf, CA:TRUE, keyCertSign ...) go away with
+ * it, so they join its explanation instead of standing as errors. */
+static tc_status fold_into_self_signed(tc_report *r, tc_error *err)
+{
+    tc_problem *ss = NULL;
+    for (size_t i = 0; i < r->n_problems; i++)
+        if (r->problems[i].kind == TC_KIND_SELF_SIGNED && r->problems[i].depth == 0)
+            ss = &r->problems[i];
+    if (ss == NULL)
+        return TC_OK;
+    size_t w = 0;
+    for (size_t i = 0; i < r->n_problems; i++) {
+        tc_problem *p = &r->problems[i];
+        if (p->kind == TC_KIND_INVALID_PURPOSE && p->depth == 0 && p->message != NULL) {
+            size_t a = strlen(ss->message), b = strlen(p->message);
+            char *m = malloc(a + 7 + b + 1);
+            if (m == NULL)
+                return tc_error_set(err, TC_E_NOMEM, "out of memory recording a problem");
+            memcpy(m, ss->message, a);
+            memcpy(m + a, " Also: ", 7);
+            memcpy(m + a + 7, p->message, b + 1);
+            if (m[a + 7] >= 'A' && m[a + 7] <= 'Z')
+                m[a + 7] = (char)(m[a + 7] - 'A' + 'a');
+            free(ss->message);
+            ss->message = m;
+            free(p->openssl_reason);
+            free(p->message);
+            free(p->fix);
+            free(p->inspect_command);
+            continue;
+        }
+        if (w != i) {
+            if (ss == p)
+                ss = &r->problems[w];
+            r->problems[w] = *p;
+        }
+        w++;
+    }
+    r->n_problems = w;
+    return TC_OK;
+}
+
 tc_status tc_verify(tc_report *report, const tc_trust *trust, STACK_OF(X509) *chain,
                     const tc_verify_params *params, tc_error *err)
 {
@@ -510,6 +553,8 @@ tc_status tc_verify(tc_report *report, const tc_trust *trust, STACK_OF(X509) *ch
      * classify.c), as OpenSSL and the web-PKI rules of policy.c judge. */
     for (size_t i = 0; i < report->n_problems; i++)
         blocked |= tc_kind_breaks_path(report->problems[i].kind);
+    if (fold_into_self_signed(report, err) != TC_OK)
+        goto done;
     if (anchored && !blocked && (report->verified = X509_chain_up_ref(report->path)) == NULL)
         goto nomem;
     tc_report_sort(report);
