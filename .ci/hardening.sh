@@ -91,6 +91,11 @@ stage_sanitizers() {
         tar -C "$REPO" --exclude=.git --exclude=build --exclude='*.so' --exclude='*.o' \
             --exclude=__pycache__ -cf - . | tar -C "$copy" -xf -
     fi
+    # setup.py runs directly here, not in pip's isolated build environment:
+    # it needs the setuptools floor of pyproject.toml's build-system (the
+    # SPDX licence string).
+    "$PYTHON" -m pip install -q 'setuptools>=77' >"$WORK/setuptools.log" 2>&1 \
+        || { tail -30 "$WORK/setuptools.log"; return 1; }
     (cd "$copy" && PYTLSCHECK_SANITIZE=address,undefined \
         "$PYTHON" setup.py -q build_ext --inplace >"$WORK/asan-build.log" 2>&1) \
         || { tail -30 "$WORK/asan-build.log"; return 1; }
