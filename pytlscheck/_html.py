@@ -18,6 +18,8 @@ import html
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Sequence, Tuple
 
+from ._defaults import MIN_DAYS
+
 __all__ = ["render_html"]
 
 COLOURS = {"ok": "#2e7d32", "warning": "#b26a00", "error": "#c62828",
@@ -67,7 +69,7 @@ def _validity_bar(cert: Any, now: datetime, mark_label: str = "today") -> str:
         status = "error"
     elif t < nb:
         status = "error"
-    elif (na - t) < 30 * 86400:
+    elif (na - t) < MIN_DAYS * 86400:
         status = "warning"
     else:
         status = "ok"

@@ -26,6 +26,9 @@ import textwrap
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from ._defaults import MIN_DAYS
+from .certificate import days_until
+
 __all__ = ["render_text", "verdict", "Style", "days_phrase", "one_line"]
 
 
@@ -71,18 +74,19 @@ def _plural(n: int, word: str) -> str:
 
 
 def days_phrase(cert: Any, now: Optional[datetime] = None) -> tuple[str, str]:
-    """("EXPIRED 10 days ago", "red") style phrase for a certificate's validity."""
+    """("EXPIRED 10 days ago", "red") style phrase for a certificate's validity.
+    Whole days rounded down, by the one rule (certificate.days_until) that
+    the core's messages use too."""
     now = now or datetime.now(timezone.utc)
     if cert.not_after < now:
-        days = int((now - cert.not_after).total_seconds() // 86400)
+        days = -days_until(cert.not_after, now)
         return (f"EXPIRED {_plural(days, 'day')} ago" if days else "EXPIRED today"), "red"
     if cert.not_before > now:
-        # whole days, rounded down like every other day count we print
-        days = int((cert.not_before - now).total_seconds() // 86400)
+        days = days_until(cert.not_before, now)
         return (f"NOT YET VALID, starts in {_plural(days, 'day')}" if days
                 else "NOT YET VALID, starts today"), "red"
-    days = int((cert.not_after - now).total_seconds() // 86400)
-    return f"{_plural(days, 'day')} left", ("yellow" if days < 30 else "green")
+    days = days_until(cert.not_after, now)
+    return f"{_plural(days, 'day')} left", ("yellow" if days < MIN_DAYS else "green")
 
 
 def one_line(text: str, width: int) -> str:

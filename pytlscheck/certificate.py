@@ -339,10 +339,13 @@ def _pretty(obj: Any, cycle: bool) -> str:
 
 
 def days_until(when: datetime, now: Optional[datetime] = None) -> int:
-    """Whole days from now until `when`, truncated toward zero (as the
-    core's messages count them: "expired ... 3 days ago")."""
+    """Whole days from now until `when`, truncated toward zero: the one
+    rounding rule of every day count, the same as the core's messages
+    ("in 4 days", "3 days ago", "9 days from now"). Negative once past."""
     now = now or datetime.now(timezone.utc)
-    return int((when - now).total_seconds() / 86400)
+    seconds = (when - now).total_seconds()
+    days = int(abs(seconds) // 86400)
+    return days if seconds >= 0 else -days
 
 
 def iso(when: Optional[datetime]) -> Optional[str]:

@@ -202,6 +202,12 @@ class Report:
         self._certs: Any = None
         self.hostname: Optional[str] = data.get("hostname")
         self.trust: Optional[str] = trust
+        # The core's own validation time, when it validated a chain: every
+        # day count (messages, cards, JSON) is measured from that one
+        # reading of the clock, so they cannot disagree by a rounding.
+        evaluated = data.get("evaluated_at")
+        if evaluated is not None:
+            checked_at = datetime.fromtimestamp(evaluated, timezone.utc)
         self.checked_at: datetime = checked_at or datetime.now(timezone.utc)
         #: where the chain came from, in words ("leaf.pem", "the PEM data")
         self.source: Optional[str] = source

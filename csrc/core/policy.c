@@ -1228,7 +1228,8 @@ tc_status tc_policy_check(tc_report *report, STACK_OF(X509) *path,
     p.params = params;
     p.err = err;
     p.n = path ? sk_X509_num(path) : 0;
-    p.now = params->has_at ? params->at : (int64_t)time(NULL);
+    /* The time tc_verify measured from: one clock reading per report. */
+    p.now = report->evaluated_at;
     if (p.n == 0)
         return TC_OK;
 

@@ -475,6 +475,7 @@ tc_status tc_verify(tc_report *report, const tc_trust *trust, STACK_OF(X509) *ch
             return TC_FAIL;
     }
     int64_t now = params->has_at ? params->at : (int64_t)time(NULL);
+    report->evaluated_at = now;
 
     ERR_set_mark();
     /* The report owns its copies; chain may be report->chain itself. */
