@@ -27,6 +27,7 @@
 #include <openssl/x509v3.h>
 
 #include "internal.h"
+#include "text.h"
 
 /* Certificate files larger than this are refused: the biggest public
  * bundles are a few hundred KB, so 16 MiB is generous and bounds memory. */
@@ -40,39 +41,6 @@ static const char *name_or_default(const char *what)
 /* ------------------------------------------------------------------ */
 /* Safe strings                                                        */
 /* ------------------------------------------------------------------ */
-
-/* Length of the well-formed UTF-8 sequence (2..4 bytes) starting at p,
- * or 0 when it is not one (overlong forms, surrogates and code points
- * above U+10FFFF are not well-formed: RFC 3629 section 4). */
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
-{
-    unsigned char b = p[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xbf;   /* range of the second byte */
-
-    if (b >= 0xc2 && b <= 0xdf)
-        len = 2;
-    else if (b >= 0xe0 && b <= 0xef) {
-        len = 3;
-        if (b == 0xe0)
-            lo = 0xa0;
-        else if (b == 0xed)
-            hi = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-        len = 4;
-        if (b == 0xf0)
-            lo = 0x90;
-        else if (b == 0xf4)
-            hi = 0x8f;
-    } else
-        return 0;
-    if (n < len || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (p[i] < 0x80 || p[i] > 0xbf)
-            return 0;
-    return len;
-}
 
 /*
  * A printable, NUL-terminated copy of (p, n): bytes below 0x20, 0x7f, the
@@ -95,17 +63,8 @@ static char *esc_dup(const unsigned char *p, size_t n, int esc_backslash,
     size_t o = 0, i = 0;
     while (i < n) {
         unsigned char b = p[i];
-        size_t seq = 1;
         int escape;
-        if (b < 0x80)
-            escape = b < 0x20 || b == 0x7f || (esc_backslash && b == '\\');
-        else {
-            seq = utf8_seq_len(p + i, n - i);
-            /* C2 80..C2 9F encode the C1 controls. */
-            escape = seq == 0 || (b == 0xc2 && p[i + 1] <= 0x9f);
-            if (seq == 0)
-                seq = 1;
-        }
+        size_t seq = tc_text_unit(p + i, n - i, esc_backslash, &escape);
         if (b == 0 && saw_nul != NULL)
             *saw_nul = 1;
         if (escape) {

@@ -38,90 +38,13 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 #include "classify.h"
+#include "text.h"
 
 /* ------------------------------------------------------------------ */
 /* Bounded text building                                               */
 /* ------------------------------------------------------------------ */
 
-typedef struct tb { char *p; size_t cap, len; } tb;
-
-static void tb_init(tb *b, char *p, size_t cap)
-{
-    b->p = p;
-    b->cap = cap;
-    b->len = 0;
-    if (cap)
-        p[0] = '\0';
-}
-
-/* After a cut, drop a trailing partial UTF-8 sequence. */
-static void tb_trim_utf8(tb *b)
-{
-    size_t n = b->len, k = 0;
-    while (n > 0 && k < 4 && ((unsigned char)b->p[n - 1] & 0xC0) == 0x80) {
-        n--;
-        k++;
-    }
-    if (n > 0 && ((unsigned char)b->p[n - 1] & 0xC0) == 0xC0) {
-        unsigned char lead = (unsigned char)b->p[n - 1];
-        size_t need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : 1;
-        if (k < need)
-            b->len = n - 1;
-    }
-    b->p[b->len] = '\0';
-}
-
-static void tb_addf(tb *b, const char *fmt, ...) TC_PRINTF(2, 3);
-static void tb_addf(tb *b, const char *fmt, ...)
-{
-    if (b->cap == 0 || b->len + 1 >= b->cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n >= b->cap - b->len) {
-        b->len = b->cap - 1;
-        tb_trim_utf8(b);
-    } else {
-        b->len += (size_t)n;
-    }
-}
-
-static void tb_add(tb *b, const char *s)
-{
-    tb_addf(b, "%s", s);
-}
-
-/* Untrusted bytes (ptr, len): valid UTF-8 is copied, control characters,
- * NUL and invalid bytes become \xNN, so the text is safe to print. */
-static void tb_add_bytes(tb *b, const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n && b->len + 1 < b->cap) {
-        unsigned char c = s[i];
-        size_t seq = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                   : (c & 0xF8) == 0xF0 ? 4 : 0;
-        int ok = seq > 0 && i + seq <= n && !(seq == 2 && c < 0xC2);
-        for (size_t k = 1; ok && k < seq; k++)
-            ok = (s[i + k] & 0xC0) == 0x80;
-        if (ok && seq == 1 && (c < 0x20 || c == 0x7F))
-            ok = 0;
-        if (!ok) {
-            tb_addf(b, "\\x%02X", c);
-            i++;
-            continue;
-        }
-        if (b->len + seq + 1 > b->cap)
-            break;
-        memcpy(b->p + b->len, s + i, seq);
-        b->len += seq;
-        b->p[b->len] = '\0';
-        i += seq;
-    }
-}
+/* tb, tb_add*, tb_add_bytes: text.h (the one escaping rule). */
 
 /* Appends what a memory BIO holds, sanitised. */
 static void tb_add_bio(tb *b, BIO *bio)

@@ -1199,7 +1199,7 @@ static void test_cert_vars(pki *k)
     s.cn = "evil\nname\x01";
     pki_cert evil = pki_mint(&s);
     tc_cert_vars_fill(&cv, evil.x, 0, T0, &v);
-    CHECK_STR(v.cert, "the server certificate (CN=evil\\x0Aname\\x01)");
+    CHECK_STR(v.cert, "the server certificate (CN=evil\\x0aname\\x01)");
     CHECK(strchr(v.subject, '\n') == NULL);
     pki_free(&evil);
 }

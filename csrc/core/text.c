@@ -1,0 +1,131 @@
+/* text.c - the one escaping rule for untrusted bytes and the bounded text
+ * buffer (see text.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "text.h"
+
+/* Length of the well-formed UTF-8 sequence (2..4 bytes) starting at p,
+ * or 0 when it is not one (overlong forms, surrogates and code points
+ * above U+10FFFF are not well-formed: RFC 3629 section 4). */
+static size_t utf8_seq_len(const unsigned char *p, size_t n)
+{
+    unsigned char b = p[0];
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xbf;   /* range of the second byte */
+
+    if (b >= 0xc2 && b <= 0xdf)
+        len = 2;
+    else if (b >= 0xe0 && b <= 0xef) {
+        len = 3;
+        if (b == 0xe0)
+            lo = 0xa0;
+        else if (b == 0xed)
+            hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+        len = 4;
+        if (b == 0xf0)
+            lo = 0x90;
+        else if (b == 0xf4)
+            hi = 0x8f;
+    } else
+        return 0;
+    if (n < len || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return len;
+}
+
+size_t tc_text_unit(const unsigned char *p, size_t n, int esc_backslash, int *escape)
+{
+    unsigned char b = p[0];
+    if (b < 0x80) {
+        *escape = b < 0x20 || b == 0x7f || (esc_backslash && b == '\\');
+        return 1;
+    }
+    size_t seq = utf8_seq_len(p, n);
+    if (seq == 0) {
+        *escape = 1;
+        return 1;
+    }
+    /* C2 80..C2 9F encode the C1 controls. */
+    *escape = b == 0xc2 && p[1] <= 0x9f;
+    return seq;
+}
+
+void tb_init(tb *b, char *p, size_t cap)
+{
+    b->p = p;
+    b->cap = cap;
+    b->len = 0;
+    if (cap)
+        p[0] = '\0';
+}
+
+/* After a cut, drop a trailing partial UTF-8 sequence. */
+static void tb_trim_utf8(tb *b)
+{
+    size_t n = b->len, k = 0;
+    while (n > 0 && k < 4 && ((unsigned char)b->p[n - 1] & 0xC0) == 0x80) {
+        n--;
+        k++;
+    }
+    if (n > 0 && ((unsigned char)b->p[n - 1] & 0xC0) == 0xC0) {
+        unsigned char lead = (unsigned char)b->p[n - 1];
+        size_t need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : 1;
+        if (k < need)
+            b->len = n - 1;
+    }
+    b->p[b->len] = '\0';
+}
+
+void tb_addf(tb *b, const char *fmt, ...)
+{
+    if (b->cap == 0 || b->len + 1 >= b->cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= b->cap - b->len) {
+        b->len = b->cap - 1;
+        tb_trim_utf8(b);
+    } else {
+        b->len += (size_t)n;
+    }
+}
+
+void tb_add(tb *b, const char *s)
+{
+    tb_addf(b, "%s", s);
+}
+
+void tb_add_bytes(tb *b, const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && b->len + 1 < b->cap) {
+        int escape;
+        size_t seq = tc_text_unit(s + i, n - i, 0, &escape);
+        if (escape) {
+            size_t before = b->len;
+            for (size_t k = 0; k < seq; k++)
+                tb_addf(b, "\\x%02x", s[i + k]);
+            if (b->len - before < 4 * seq) {   /* cut: no half escape */
+                b->len = before;
+                b->p[b->len] = '\0';
+                break;
+            }
+        } else {
+            if (b->len + seq + 1 > b->cap)
+                break;
+            memcpy(b->p + b->len, s + i, seq);
+            b->len += seq;
+            b->p[b->len] = '\0';
+        }
+        i += seq;
+    }
+}
