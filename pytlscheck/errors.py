@@ -13,8 +13,10 @@ Hierarchy::
     |   |   IncompleteChain, SelfSignedCertificate, UntrustedRoot,
     |   |   WeakSignature, WeakKey, CertificateRevoked, InvalidPurpose,
     |   |   InvalidCA, PathLengthExceeded, NameConstraintsViolation,
-    |   |   MalformedCertificate, ChainInvalid
-    |   +-- CertificateExpiresSoon          (a warning's exception)
+    |   |   MalformedCertificate, ChainInvalid, ChainTooLarge, LeafNotFirst
+    |   +-- CertificateExpiresSoon          (warnings' exceptions: raised only
+    |   +-- ChainWrongOrder, ChainHasDuplicates, ChainHasUnneededCertificates,
+    |       ChainIncludesRoot, ChainCostsRoundTrip   by raise_for_problems)
     +-- ConnectionProblem (also OSError)
     |   +-- DNSLookupFailed (also socket.gaierror)
     |   +-- ConnectionRefused (also ConnectionRefusedError)
@@ -23,6 +25,7 @@ Hierarchy::
     +-- HandshakeProblem
         +-- NotTLS, ProtocolVersionMismatch, NoSharedCipher,
         |   ClientCertificateRequired, HandshakeFailed
+        +-- ClientCertificateRequested, ClientCertificateNotAccepted (warnings)
         +-- HandshakeTimedOut (also TimeoutError)
 
 The connection exceptions also derive from the matching built-in, so an
@@ -61,6 +64,15 @@ __all__ = [
     "MalformedCertificate",
     "ChainInvalid",
     "CertificateExpiresSoon",
+    "ChainTooLarge",
+    "LeafNotFirst",
+    "ChainWrongOrder",
+    "ChainHasDuplicates",
+    "ChainHasUnneededCertificates",
+    "ChainIncludesRoot",
+    "ChainCostsRoundTrip",
+    "ClientCertificateRequested",
+    "ClientCertificateNotAccepted",
     "ConnectionProblem",
     "DNSLookupFailed",
     "ConnectionRefused",
@@ -206,6 +218,37 @@ class CertificateExpiresSoon(CertificateProblem):
     """A warning: a certificate expires within the configured window."""
 
 
+class ChainTooLarge(CertificateProblem):
+    """The Certificate message is over what OpenSSL-based clients accept
+    (102,400 bytes): repeated certificates, or a leaf with thousands of names."""
+
+
+class LeafNotFirst(CertificateProblem):
+    """The served chain starts with a CA certificate, the server's own
+    certificate comes later: every client checks the wrong certificate."""
+
+
+class ChainWrongOrder(CertificateProblem):
+    """A warning: the chain is not sent leaf first, then each issuer."""
+
+
+class ChainHasDuplicates(CertificateProblem):
+    """A warning: the chain carries the same certificate more than once."""
+
+
+class ChainHasUnneededCertificates(CertificateProblem):
+    """A warning: the chain carries certificates off the path to the root."""
+
+
+class ChainIncludesRoot(CertificateProblem):
+    """A warning: the chain carries the root, which clients never use."""
+
+
+class ChainCostsRoundTrip(CertificateProblem):
+    """A warning: the chain overflows TCP's initial window (about 14 KB),
+    one extra round trip on every new connection."""
+
+
 # ---- connection problems -------------------------------------------------
 
 class ConnectionProblem(TLSCheckError, OSError):
@@ -256,6 +299,16 @@ class NoSharedCipher(HandshakeProblem):
 
 class ClientCertificateRequired(HandshakeProblem):
     """The server requires a client certificate (mutual TLS)."""
+
+
+class ClientCertificateRequested(HandshakeProblem):
+    """A warning: the server asked for a client certificate, none was given,
+    and it went on without one."""
+
+
+class ClientCertificateNotAccepted(HandshakeProblem):
+    """A warning: the client certificate given is issued by none of the CAs
+    the server says it accepts."""
 
 
 class HandshakeTimedOut(HandshakeProblem, TimeoutError):

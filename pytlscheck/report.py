@@ -219,6 +219,9 @@ class Report:
         self.cipher: Optional[str] = data.get("cipher")
         self.group: Optional[str] = data.get("group")
         self.alpn: Optional[str] = data.get("alpn")
+        #: bytes the chain takes in the TLS Certificate message (what client
+        #: limits and TCP's initial window count), or None
+        self.chain_bytes: Optional[int] = data.get("chain_bytes")
         self.ocsp_stapled: bool = bool(data.get("ocsp_stapled", False))
         self.client_certificate_requested: bool = bool(
             data.get("client_certificate_requested", False))
@@ -352,6 +355,7 @@ class Report:
             "peer_banner": self.peer_banner,
             "timings": dict(self.timings),
             "days_remaining": self.days_remaining,
+            "chain_bytes": self.chain_bytes,
             "problems": [p.to_dict() for p in self.problems],
             "chain": [c.to_dict(self.checked_at) for c in self.chain],
             "path": None if self.path is None else [c.fingerprint_sha256 for c in self.path],

@@ -52,7 +52,10 @@ def test_every_live_s_client_command_has_a_time_limit():
 
 def test_every_issue_kind_is_in_the_table():
     assert ISSUE_KINDS <= set(pytlscheck.KINDS)
-    assert [k for k, v in pytlscheck.KINDS.items() if v.severity == "warning"] == ["expires_soon"]
+    assert [k for k, v in pytlscheck.KINDS.items() if v.severity == "warning"] == [
+        "expires_soon", "client_certificate_requested", "client_certificate_not_accepted",
+        "chain_wrong_order", "chain_duplicates", "chain_unneeded_certificates",
+        "chain_includes_root", "chain_extra_round_trip"]
 
 
 def test_every_c_exception_exists_in_python():
@@ -94,7 +97,9 @@ def test_category_of_each_kind():
     cert = {"expired", "not_yet_valid", "hostname_mismatch", "incomplete_chain", "self_signed",
             "untrusted_root", "unknown_root", "weak_signature", "weak_key", "revoked", "invalid_purpose",
             "invalid_ca", "path_length_exceeded", "name_constraints_violation",
-            "malformed_certificate", "chain_invalid", "expires_soon"}
+            "malformed_certificate", "chain_invalid", "expires_soon", "chain_too_large",
+            "leaf_not_first", "chain_wrong_order", "chain_duplicates",
+            "chain_unneeded_certificates", "chain_includes_root", "chain_extra_round_trip"}
     conn = {"dns_failure", "connection_refused", "connection_timeout", "connection_reset"}
     for name, info in pytlscheck.KINDS.items():
         if name in cert:

@@ -237,12 +237,14 @@ def test_client_certificate_required_by_openssl_s_server(pki, extra):
         assert ok.ok, ok.explain()
 
 
-def test_optional_client_certificate_is_not_a_problem(pki):
+def test_optional_client_certificate_is_a_warning_not_an_error(pki):
     with tls_server(pki["chain"], pki["leaf"].key_pem, request_client_cert=True,
                     client_ca=pki["client_ca"].pem) as (host, port):
         r = timed_check(f"{host}:{port}", trust=pki["root"].pem)
     assert r.ok, r.explain()
     assert r.client_certificate_requested
+    assert r.kinds == ["client_certificate_requested"]
+    assert "it named no CA whose certificates it accepts" in r.problems[0].message
 
 
 def test_handshake_failure_when_the_client_certificate_is_rejected(pki):

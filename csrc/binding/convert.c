@@ -329,6 +329,8 @@ PyObject *tcpy_report_dict(const tc_report *r, PyObject *ca_cache, int lazy_leav
         || put(d, "path", stack_list(&memo, r->path, ca_cache)) < 0
         || put(d, "verified", stack_list(&memo, r->verified, ca_cache)) < 0
         || put(d, "hostname", str_or_none(r->hostname)) < 0
+        || put(d, "chain_bytes", r->chain_bytes == 0 ? Py_NewRef(Py_None)
+                                 : PyLong_FromSize_t(r->chain_bytes)) < 0
         || put(d, "evaluated_at", r->evaluated_at == 0 ? Py_NewRef(Py_None)
                                   : PyLong_FromLongLong((long long)r->evaluated_at)) < 0
         || put(d, "target", str_or_none(r->target)) < 0

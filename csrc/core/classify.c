@@ -187,6 +187,13 @@ static void cert_label(tb *b, X509 *x)
     tb_add(b, "empty subject");
 }
 
+void tc_x509_label(char *out, size_t n, X509 *x)
+{
+    tb b;
+    tb_init(&b, out, n);
+    cert_label(&b, x);
+}
+
 int tc_cert_self_signed(X509 *x)
 {
     ERR_set_mark();

@@ -48,6 +48,17 @@ TC_MUST_USE tc_status tc_classify_vague(const tc_judge *j, const tc_verr *errs,
  * OpenSSL or from policy.c, leaves report->verified NULL. */
 int tc_kind_breaks_path(tc_kind kind);
 
+/* "CN=api.example.com, O=Example" (or the RFC 4514 subject, or the first
+ * SAN): the short label of x that messages use, escaped, into out. */
+void tc_x509_label(char *out, size_t n, X509 *x);
+
+/* The served chain as clients receive it (served.c): the Certificate
+ * message's size against what clients accept and against TCP's initial
+ * window, the server's certificate first, and what the chain should not
+ * carry (duplicates, certificates off the path, the root, a wrong order).
+ * Sets report->chain_bytes.  TC_FAIL only on allocation failure. */
+TC_MUST_USE tc_status tc_judge_served(const tc_judge *j, tc_error *err);
+
 /* Adds one problem, filling every template variable.  x NULL means
  * path[depth].  depth -1 is "not about one certificate of the path"; x may
  * still name the certificate meant, and cert_text (when not NULL) replaces

@@ -22,6 +22,8 @@
 #include <openssl/pem.h>
 #include "internal.h"
 #include "live_internal.h"
+#include "classify.h"
+#include "text.h"
 
 /* ALPN wire format: length-prefixed protocol names (RFC 7301 3.1). */
 static const unsigned char ALPN_PROTOS[] = "\x02h2\x08http/1.1";
@@ -556,8 +558,8 @@ static const struct reason_row {
       "the server signed with an algorithm this client did not offer" },
     { SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC, K(HANDSHAKE_FAILURE),
       "a record failed its integrity check (corrupted in transit, or a broken middlebox)" },
-    { SSL_R_EXCESSIVE_MESSAGE_SIZE, K(HANDSHAKE_FAILURE),
-      "a handshake message from the server is larger than this client accepts (1 MB)" },
+    { SSL_R_EXCESSIVE_MESSAGE_SIZE, K(CHAIN_TOO_LARGE),
+      "the server's Certificate message is over 1 MB, more than even this checker accepts" },
 };
 #undef K
 
@@ -892,6 +894,77 @@ static char *name_text(const X509_NAME *name)
 }
 
 #define MAX_CA_NAMES 256
+
+/* 1 when name is the issuer of x or of a certificate of chain, or the
+ * subject of one of chain's (a chain sent up to the listed CA). */
+static int issued_under(const X509_NAME *name, X509 *x, STACK_OF(X509) *chain)
+{
+    if (X509_NAME_cmp(name, X509_get_issuer_name(x)) == 0)
+        return 1;
+    for (int i = 0; i < sk_X509_num(chain); i++) {
+        X509 *c = sk_X509_value(chain, i);
+        if (X509_NAME_cmp(name, X509_get_issuer_name(c)) == 0
+            || X509_NAME_cmp(name, X509_get_subject_name(c)) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+tc_status tc_hs_client_auth_findings(const tc_hs *hs, tc_report *r,
+                                     const tc_render_vars *base, int64_t now, tc_error *err)
+{
+    if (hs->ssl == NULL || !hs->complete || !hs->cert_request_seen)
+        return TC_OK;
+    for (size_t i = 0; i < r->n_problems; i++)
+        if (r->problems[i].kind == TC_KIND_CLIENT_CERTIFICATE_REQUIRED
+            || r->problems[i].kind == TC_KIND_HANDSHAKE_FAILURE)
+            return TC_OK;      /* the server already said no */
+    const STACK_OF(X509_NAME) *cas = SSL_get0_peer_CA_list(hs->ssl);
+    int ncas = cas ? sk_X509_NAME_num(cas) : 0;
+    char names[1200];
+    tb b;
+    tb_init(&b, names, sizeof(names));
+    for (size_t i = 0; i < r->client_ca_names.count && i < 8; i++)
+        tb_addf(&b, "%s%s", i ? "; " : "", r->client_ca_names.items[i]);
+    if (r->client_ca_names.count > 8)
+        tb_addf(&b, "; and %zu more", r->client_ca_names.count - 8);
+
+    tc_render_vars v = *base;
+    char detail[1300];
+    if (!hs->client_cert_sent) {
+        if (ncas > 0)
+            snprintf(detail, sizeof(detail), " (it accepts certificates issued by: %s)", names);
+        else
+            snprintf(detail, sizeof(detail), " (it named no CA whose certificates it accepts)");
+        v.detail = detail;
+        return tc_report_add(r, TC_KIND_CLIENT_CERTIFICATE_REQUESTED, -1, 0, NULL, &v, err);
+    }
+    X509 *mine = SSL_get_certificate(hs->ssl);
+    if (mine == NULL || ncas == 0)
+        return TC_OK;
+    STACK_OF(X509) *chain = NULL;
+    if (!SSL_get0_chain_certs(hs->ssl, &chain))
+        chain = NULL;
+    for (int i = 0; i < ncas; i++)
+        if (issued_under(sk_X509_NAME_value(cas, i), mine, chain))
+            return TC_OK;
+    tc_cert_vars cv;
+    tc_cert_vars_fill_purpose(&cv, mine, 0, now, TC_PURPOSE_CLIENT, &v);
+    v.target = base->target;
+    v.sni = base->sni;
+    v.hostname = base->hostname;
+    snprintf(detail, sizeof(detail), ": %s", names);
+    v.detail = detail;
+    size_t before = r->n_problems;
+    if (tc_report_add(r, TC_KIND_CLIENT_CERTIFICATE_NOT_ACCEPTED, -1, 0, NULL, &v, err) != TC_OK)
+        return TC_FAIL;
+    if (r->n_problems > before) {      /* the template opens with {cert} */
+        char *m = r->problems[r->n_problems - 1].message;
+        if (m && m[0] >= 'a' && m[0] <= 'z')
+            m[0] = (char)(m[0] - 'a' + 'A');
+    }
+    return TC_OK;
+}
 
 tc_status tc_hs_fill_report(const tc_hs *hs, tc_report *r, tc_error *err)
 {

@@ -259,6 +259,17 @@ static void finalize(tc_check *c, int64_t now)
         fail_hard(c);
         return;
     }
+    if (!c->hs_is_probe) {
+        tc_render_vars base = { .target = c->report->target, .sni = c->sni_arg,
+                                .hostname = c->host };
+        if (tc_hs_client_auth_findings(&c->hs, c->report, &base,
+                                        c->report->evaluated_at ? c->report->evaluated_at
+                                        : (int64_t)time(NULL), &c->err)
+            != TC_OK) {
+            fail_hard(c);
+            return;
+        }
+    }
     release(c);
     c->report->timings.total_ms = ms(tc_now_ns() - c->t_start);
     if (c->report->hostname == NULL && (c->report->hostname = strdup(c->verify_name)) == NULL) {

@@ -179,6 +179,13 @@ const char *tc_tls_version_name(int version);
 void tc_escape_bytes(const unsigned char *p, size_t n, char *out, size_t outlen);
 /* Fills report fields from a completed handshake (protocol, cipher,
  * group, alpn, ocsp, client CA names).  TC_FAIL on allocation failure. */
+/* After a completed handshake that the server asked to authenticate the
+ * client: client_certificate_requested when none was sent, and
+ * client_certificate_not_accepted when the one sent is issued by none of
+ * the CAs the server listed.  base holds target/sni/hostname. */
+TC_MUST_USE tc_status tc_hs_client_auth_findings(const tc_hs *hs, tc_report *r,
+                                                 const tc_render_vars *base, int64_t now,
+                                                 tc_error *err);
 TC_MUST_USE tc_status tc_hs_fill_report(const tc_hs *hs, tc_report *r,
                                         tc_error *err);
 

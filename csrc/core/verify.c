@@ -547,6 +547,7 @@ tc_status tc_verify(tc_report *report, const tc_trust *trust, STACK_OF(X509) *ch
         goto done;
 
     if (tc_policy_check(report, report->path, params, err) != TC_OK
+        || tc_judge_served(&j, err) != TC_OK
         || tc_classify_vague(&j, run.st.errs, run.st.n, err) != TC_OK)
         goto done;
 

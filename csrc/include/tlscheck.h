@@ -279,6 +279,9 @@ typedef struct tc_report {
     STACK_OF(X509) *path;      /* the path OpenSSL built, leaf first, as far as it got (anchor included when reached); owned, NULL before tc_verify */
     STACK_OF(X509) *verified;  /* == a copy of path when it ends in a trust anchor and no error was found building it; NULL otherwise; owned */
     char *hostname;            /* the name verified (normalised), or NULL */
+    size_t chain_bytes;        /* the chain's size in the TLS Certificate message
+                                  (its body: each DER certificate with its framing),
+                                  what client limits count; 0 before tc_verify */
     int64_t evaluated_at;      /* the validation time (Unix seconds) that every day
                                   count of the report is measured from; 0 before tc_verify */
 
