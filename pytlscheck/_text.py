@@ -256,7 +256,9 @@ def render_report(report: Any, *, color: bool = False, width: Optional[int] = No
     chain = list(getattr(report, "chain", None) or [])
     if chain:
         served = "as served" if getattr(report, "target", None) else "as given"
-        lines.append(f"  Chain {served} (leaf first):")
+        size = getattr(report, "chain_bytes", None)
+        size_words = f", {size:,} bytes in the TLS Certificate message" if size else ""
+        lines.append(f"  Chain {served} (leaf first{size_words}):")
         bad_fps = _problem_fingerprints(report)
         for i, cert in enumerate(chain):
             status = bad_fps.get(cert.fingerprint_sha256)
