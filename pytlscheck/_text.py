@@ -27,9 +27,9 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ._defaults import MIN_DAYS
-from .certificate import days_until
+from .certificate import days_until, short_name
 
-__all__ = ["render_text", "verdict", "Style", "days_phrase", "one_line"]
+__all__ = ["render_text", "verdict", "Style", "days_phrase", "one_line", "reason_words"]
 
 
 class Style:
@@ -112,7 +112,6 @@ def _key_text(cert: Any) -> str:
 
 def _cert_lines(cert: Any, index: Optional[int], st: Style, width: int,
                 status: Optional[str] = None, now: Optional[datetime] = None) -> List[str]:
-    from .certificate import short_name
 
     head = f"[{index}] " if index is not None else ""
     label = cert.label if hasattr(cert, "label") else cert.subject
@@ -148,10 +147,23 @@ def _problem_lines(problem: Any, st: Style, width: int, cert_label: Optional[str
     if cmd:
         # Never wrapped: it has to stay copy-pastable.
         lines.append("        See it yourself: " + st(str(cmd), "cyan"))
-    reason = getattr(problem, "openssl_reason", None)
-    if reason:
-        lines.append("        " + st(f"(OpenSSL: {reason})", "dim"))
+    words = reason_words(problem)
+    if words:
+        lines.append("        " + st(f"({words})", "dim"))
     return lines
+
+
+def reason_words(problem: Any) -> Optional[str]:
+    """The one wording of a problem's low-level reason: OpenSSL's own words
+    only when they are (a verify code); otherwise an errno name, an alert's
+    name or an SSL reason, said as a technical detail."""
+    reason = getattr(problem, "openssl_reason", None)
+    if not reason:
+        return None
+    code = getattr(problem, "openssl_code", 0)
+    if code:
+        return f"OpenSSL's words: {reason} (verify code {code})"
+    return f"technical detail: {reason}"
 
 
 def _problem_cert_label(report: Any, problem: Any) -> Optional[str]:

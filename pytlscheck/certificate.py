@@ -213,6 +213,13 @@ class Certificate:
         raw = bytes(data)
         if raw.lstrip().startswith(_PEM_MARK):
             raise ValueError("The DER data is PEM text; use Certificate.from_pem().")
+        if not raw:
+            raise ValueError("The DER data is empty: pass the bytes of one DER certificate.")
+        if raw[0] != 0x30:
+            # DER of a certificate is an ASN.1 SEQUENCE: its first byte is 0x30.
+            raise ValueError(f"The DER data ({len(raw)} byte{'' if len(raw) == 1 else 's'}) is "
+                             f"not a DER certificate: a certificate's DER starts with the byte "
+                             f"0x30 (an ASN.1 SEQUENCE), this starts with 0x{raw[0]:02x}.")
         infos = _core.parse_certificates(raw, "the DER data")
         return cls._from_info(infos[0])
 

@@ -337,6 +337,23 @@ def _readable(path: Optional[str], what: str) -> None:
         raise UsageError(f"{what} {path!r} does not exist")
 
 
+def _trust_arg(path: Optional[str]) -> None:
+    """--trust must exist and, when it is a plain file or a directory, hold
+    trust anchors: its error names --trust.  The store is kept (the API's
+    cache), so the check itself does not load it again.  A pipe or device
+    (/dev/stdin) is read once, by the check."""
+    _readable(path, "--trust")
+    if path is None or not (os.path.isfile(path) or os.path.isdir(path)):
+        return
+    from .api import _trust_store
+    try:
+        _trust_store(path)
+    except (ValueError, TypeError, OSError) as e:
+        words = _one_line(e)
+        raise UsageError(f"--trust: {words}" if path in words
+                         else f"--trust {path!r}: {words}") from None
+
+
 def read_targets(args: argparse.Namespace,
                  stdin: Optional[TextIO] = None) -> tuple[List[str], List[str]]:
     """The targets of the command line, then those of each --from file, with
@@ -409,7 +426,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("--client-key needs --client-cert (the certificate it belongs to)")
     if args.json and args.jsonl:
         raise UsageError("--json and --jsonl: choose one")
-    _readable(args.trust, "--trust")
+    _trust_arg(args.trust)
     _readable(args.client_cert, "--client-cert")
     _readable(args.client_key, "--client-key")
     targets, where = read_targets(args)
@@ -464,7 +481,7 @@ def cmd_file(args: argparse.Namespace, out: TextIO) -> int:
     import pytlscheck
 
     _readable(args.chain, "the chain file")
-    _readable(args.trust, "--trust")
+    _trust_arg(args.trust)
     try:
         report = pytlscheck.verify_chain(
             args.chain, hostname=args.host, trust=args.trust, at=args.at,
@@ -606,8 +623,12 @@ def _serve(lab: Any, args: argparse.Namespace, out: TextIO, st: _text.Style) -> 
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text
+    """An exception as one line for a person: an OSError's own words
+    without Python's "[Errno 21]" prefix (the words already say it)."""
+    text = str(exc)
+    if isinstance(exc, OSError) and exc.strerror and not exc.filename:
+        text = exc.strerror
+    return " ".join(text.split()) or type(exc).__name__
 
 
 # ---------------------------------------------------------------------------

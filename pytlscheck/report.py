@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
 from . import _core
+from ._text import days_phrase, reason_words
 from .certificate import Certificate, _pretty, iso, short_name
 from .errors import (KINDS, ConnectionProblem, HandshakeProblem, TLSCheckError,
                      exception_for)
@@ -503,12 +504,9 @@ class Report:
         if p.inspect_command:
             out.append("   See it by hand:")
             out.append("     " + p.inspect_command)
-        if p.openssl_reason:
-            if p.openssl_code:
-                out += _wrap(f"OpenSSL's words: {p.openssl_reason} (verify code "
-                             f"{p.openssl_code}).", "   ")
-            else:
-                out += _wrap(f"Technical detail: {p.openssl_reason}.", "   ")
+        words = reason_words(p)
+        if words:
+            out += _wrap(words[0].upper() + words[1:] + ".", "   ")
         return out
 
     # ---- dunder --------------------------------------------------------
@@ -547,7 +545,6 @@ def _wrap(text: str, indent: str) -> List[str]:
 def _describe_cert(i: int, c: Certificate, now: datetime) -> List[str]:
     """Lines describing certificate i of a chain, its validity judged at
     `now` (the report's checked_at: verify_chain(at=...) or the real now)."""
-    from ._text import days_phrase
 
     role = "leaf" if i == 0 else ("root" if c.self_signed else "intermediate")
     out = [f"    [{i}] {c.label} ({role})"]

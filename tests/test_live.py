@@ -291,7 +291,7 @@ def test_report_fields_of_a_healthy_tls13_endpoint(pki, good_server):
     assert r.server_name is None            # no SNI for an IP literal
     assert r.protocol == "TLSv1.3"
     assert r.cipher.startswith("TLS_")
-    assert r.group == "x25519"
+    assert r.group == "X25519"
     assert r.alpn == "h2"
     assert r.ocsp_stapled is False
     assert r.client_certificate_requested is False
@@ -308,7 +308,7 @@ def test_report_fields_by_name_with_sni_and_tls12(pki):
     assert r.ok, r.explain()
     assert r.server_name == "localhost"
     assert r.protocol == "TLSv1.2"
-    assert r.group == "x25519"               # ECDHE in TLS 1.2 has a group too
+    assert r.group == "X25519"               # ECDHE in TLS 1.2 has a group too
     assert r.alpn is None                     # the server offered no ALPN
     assert r.timings["dns"] >= 0
 

@@ -844,6 +844,23 @@ static int set_str(char **dst, const char *s)
     return s == NULL || *dst != NULL;
 }
 
+/* Key-exchange group names as users meet them (openssl s_client's "Server
+ * Temp Key: X25519", RFC 7748): OpenSSL 3.0's SSL_group_to_name() gives
+ * the provider's lower-case spelling for these two.  Others (secp256r1,
+ * ffdhe2048, ...) keep their TLS registry names. */
+static const struct { const char *openssl, *shown; } GROUP_NAMES[] = {
+    { "x25519", "X25519" },
+    { "x448", "X448" },
+};
+
+static const char *group_display(const char *name)
+{
+    for (size_t i = 0; i < sizeof(GROUP_NAMES) / sizeof(GROUP_NAMES[0]); i++)
+        if (strcmp(GROUP_NAMES[i].openssl, name) == 0)
+            return GROUP_NAMES[i].shown;
+    return name;
+}
+
 static int group_name(SSL *ssl, char *out, size_t len)
 {
     out[0] = '\0';
@@ -853,7 +870,7 @@ static int group_name(SSL *ssl, char *out, size_t len)
         if (name == NULL && (nid & TLSEXT_nid_unknown) == 0)
             name = OBJ_nid2sn(nid);
         if (name != NULL)
-            snprintf(out, len, "%s", name);
+            snprintf(out, len, "%s", group_display(name));
         else
             snprintf(out, len, "group 0x%04x", nid & 0xffff);
         return 1;
