@@ -130,7 +130,22 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="also warn when less than this fraction of a certificate's "
                         "validity period remains (e.g. 0.33 for short-lived certificates)")
     p.add_argument("--json", action="store_true",
-                   help="print one JSON document (docs/json-schema.md) instead of text")
+                   help="print one JSON document instead of text "
+                        "(its layout: pytlscheck --json-schema)")
+
+
+class _PrintSchema(argparse.Action):
+    """--json-schema: prints the schema shipped in the package (generated
+    from docs/json-schema.md by tools/gen_json_schema.py) and exits 0."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kw: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any,
+                 option_string: Optional[str] = None) -> None:
+        from importlib.resources import files
+        sys.stdout.write(files("pytlscheck").joinpath("json_schema.json").read_text("utf-8"))
+        parser.exit(0)
 
 
 def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, argparse.ArgumentParser]:
@@ -145,8 +160,8 @@ exit status: 0 all checks passed, 1 only warnings, 2 at least one error,
 3 could not run (bad arguments), 130 interrupted (Ctrl-C).
 
 subcommands: 'pytlscheck file CHAIN.pem' verifies a chain file offline;
-'pytlscheck demo' runs the built-in lab.  The JSON layout (--json, --jsonl)
-is described in docs/json-schema.md of the source tree."""
+'pytlscheck demo' runs the built-in lab.  The JSON layout (--json, --jsonl):
+'pytlscheck --json-schema' prints its JSON Schema, every key explained."""
     check = _Parser(prog="pytlscheck",
                     usage="%(prog)s [options] TARGET...   (or: %(prog)s file|demo ...; -h for help)",
                     description="Check TLS endpoints and explain, in plain words, what is "
@@ -154,6 +169,8 @@ is described in docs/json-schema.md of the source tree."""
                     epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("--version", action="version",
                        version=f"pytlscheck {__version__} ({OPENSSL_VERSION})")
+    check.add_argument("--json-schema", action=_PrintSchema,
+                       help="print the JSON Schema of --json / --jsonl output and exit")
     check.add_argument("targets", nargs="*", metavar="TARGET",
                        help="host, host:port, [v6addr]:port, an IP, or an https:// URL")
     check.add_argument("--from", dest="targets_from", metavar="FILE", action="append",

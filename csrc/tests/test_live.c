@@ -643,7 +643,7 @@ static void test_success(tc_client *cl, const char *leaf, const char *key)
     if (r) {
         CHECK_STR(r->protocol, "TLSv1.3");
         CHECK(r->cipher && strncmp(r->cipher, "TLS_", 4) == 0);
-        CHECK_STR(r->group, "x25519");
+        CHECK_STR(r->group, "X25519");
         CHECK_STR(r->alpn, "h2");
         CHECK_STR(r->address, "127.0.0.1");
         CHECK(r->server_name == NULL);       /* no SNI for an IP literal */
