@@ -155,6 +155,7 @@ struct tc_check {
     size_t cur;                /* address of the attempt in flight */
     int answered;              /* index of the address that answered, -1 */
     int fd;
+    unsigned long fd_serial;   /* sockets opened so far (tc_check_fd_serial) */
     int64_t t_attempt, attempt_deadline;
     tc_kind conn_kind;         /* what the failed attempts amount to */
     char attempts[480];        /* "127.0.0.1: the connection was refused (ECONNREFUSED); ..." */
@@ -436,6 +437,8 @@ static int step_connect(tc_check *c, int64_t now)
             fail_hard(c);
             return AGAIN;
         }
+        if (c->fd >= 0)
+            c->fd_serial++;     /* a new socket, whatever its number */
         if (result < 0) {
             if (probe) {
                 probe_done(c, 0, now);
@@ -818,6 +821,11 @@ tc_step tc_check_step(tc_check *c)
 int tc_check_fd(const tc_check *c)
 {
     return c->fd;
+}
+
+unsigned long tc_check_fd_serial(const tc_check *c)
+{
+    return c->fd_serial;
 }
 
 int64_t tc_check_deadline_ns(const tc_check *c)

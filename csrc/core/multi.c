@@ -21,10 +21,14 @@
  * Socket registrations: a machine closes its socket itself (on failure,
  * before trying the next address, when done), and close() removes the
  * socket from the epoll interest list.  So when a machine reports a
- * different fd than the slot registered, the old registration is already
- * gone and must not be deleted: the number may belong to another slot's
- * new socket by now.  A reused number that is not registered any more
- * shows up as ENOENT on EPOLL_CTL_MOD and is added instead.
+ * different socket than the slot registered, the old registration is
+ * already gone and must not be deleted: the number may belong to another
+ * slot's new socket by now.  "Different" is tc_check_fd_serial, not the
+ * number: the probe's socket usually gets the number of the main
+ * connection's, closed just before it, and waits for the same event, so
+ * comparing numbers would leave it unwatched until the deadline.  A
+ * reused number that is not registered any more shows up as ENOENT on
+ * EPOLL_CTL_MOD and is added instead.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -166,6 +170,7 @@ typedef struct slot {
     tc_check *check;       /* NULL: free */
     job *job;              /* owned while the check runs (it borrows from it) */
     int fd;                /* registered with epoll, -1: none */
+    unsigned long serial;  /* tc_check_fd_serial of the registered socket */
     uint32_t events;       /* registered events */
     int64_t wake;          /* heap key */
     size_t hpos;           /* index in the heap */
@@ -545,9 +550,13 @@ static tc_status watch(tc_multi *m, size_t s, tc_step st, tc_error *err)
 {
     slot *sl = &m->slots[s];
     int fd = tc_check_fd(sl->check);
+    unsigned long serial = tc_check_fd_serial(sl->check);
     uint32_t want = st == TC_STEP_WANT_READ ? EPOLLIN : st == TC_STEP_WANT_WRITE ? EPOLLOUT : 0;
-    if (fd != sl->fd) {
-        sl->fd = -1;        /* the machine closed it: already unregistered */
+    /* Another socket, even under the same number (the probe after the
+     * main connection usually gets it): the machine closed the registered
+     * one, so it is already unregistered. */
+    if (fd != sl->fd || serial != sl->serial) {
+        sl->fd = -1;
         sl->events = 0;
     }
     if (fd < 0 || (sl->fd == fd && sl->events == want))
@@ -567,6 +576,7 @@ static tc_status watch(tc_multi *m, size_t s, tc_step st, tc_error *err)
         return TC_FAIL;
     }
     sl->fd = fd;
+    sl->serial = serial;
     sl->events = want;
     return TC_OK;
 }

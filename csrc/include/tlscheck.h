@@ -432,6 +432,13 @@ typedef enum tc_step {
 /* Advances the machine as far as it can without blocking. */
 tc_step tc_check_step(tc_check *c);
 int tc_check_fd(const tc_check *c);              /* -1 when none */
+/* Which socket tc_check_fd is: a number that changes whenever the machine
+ * opens a new socket (the probe after the main connection, the next
+ * address), even one that got the number of the socket it just closed.
+ * close() took the old socket out of any epoll set, so a driver that
+ * registers tc_check_fd must register again when this changes, whatever
+ * the fd number says. */
+unsigned long tc_check_fd_serial(const tc_check *c);
 int64_t tc_check_deadline_ns(const tc_check *c); /* CLOCK_MONOTONIC */
 /* Hands over the report (caller frees); valid once DONE. */
 tc_report *tc_check_take_report(tc_check *c);

@@ -1,8 +1,9 @@
 /*
  * test_multi.c - tc_multi, many checks on one thread, against real
  * servers on loopback: a listener that never answers (its backlog holds
- * the connections), a plain-HTTP responder thread, a closed port, and an
- * `openssl s_server` child serving a minted chain.  Every server started
+ * the connections), a plain-HTTP responder thread, a closed port, a
+ * scripted TLS 1.0-only responder thread, and an `openssl s_server` child
+ * serving a minted chain.  Every server started
  * here is stopped here.
  */
 #include <errno.h>
@@ -134,6 +135,103 @@ static int closed_port(void)
     int fd = listen_v4(&port, 1);
     close(fd);
     return port;
+}
+
+/* A scripted TLS 1.0-only server, for checks run one after another:
+ * connections alternate between a check's main handshake (answered with a
+ * protocol_version alert, as a TLS 1.0-only server does) and its
+ * diagnostic probe (answered, after a pause that leaves the client
+ * waiting in epoll, with a TLS 1.0 ServerHello; the probe needs no more).
+ * The probe's socket gets the number of the main connection's, closed
+ * just before: the driver must watch it anyway (issue 13 item 6). */
+typedef struct old_tls { int fd, port; atomic_int stop; pthread_t th; } old_tls;
+
+#define OLD_TLS_PAUSE_MS 100
+
+/* Reads one TLS record (header and body), each wait bounded: 1 read, 0 not. */
+static int read_record(int c)
+{
+    unsigned char buf[16384 + 5];
+    size_t have = 0, want = 5;
+    while (have < want) {
+        struct pollfd p = { .fd = c, .events = POLLIN };
+        if (poll(&p, 1, 10000) <= 0)
+            return 0;
+        ssize_t n = recv(c, buf + have, want - have, 0);
+        if (n <= 0)
+            return 0;
+        have += (size_t)n;
+        if (have == 5 && want == 5)
+            want = 5 + ((size_t)buf[3] << 8 | buf[4]);
+        if (want > sizeof(buf))
+            return 0;
+    }
+    return 1;
+}
+
+/* Waits (bounded) for the client to close, then closes. */
+static void linger_close(int c)
+{
+    unsigned char buf[4096];
+    for (int i = 0; i < 40; i++) {
+        struct pollfd p = { .fd = c, .events = POLLIN };
+        if (poll(&p, 1, 50) > 0 && recv(c, buf, sizeof(buf), 0) <= 0)
+            break;
+    }
+    close(c);
+}
+
+static void *old_tls_main(void *arg)
+{
+    static const unsigned char alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 70 };
+    unsigned char hello[5 + 4 + 38] = {
+        0x16, 0x03, 0x01, 0x00, 0x2a,      /* handshake record, TLS 1.0, 42 bytes */
+        0x02, 0x00, 0x00, 0x26,            /* ServerHello, 38 bytes */
+        0x03, 0x01,                        /* TLS 1.0 */
+    };
+    /* random: 32 bytes (no downgrade sentinel), then an empty session id,
+     * TLS_RSA_WITH_AES_128_CBC_SHA, no compression, no extensions */
+    memset(hello + 11, 0x5a, 32);
+    hello[43] = 0x00;
+    hello[44] = 0x00;
+    hello[45] = 0x2f;
+    hello[46] = 0x00;
+    old_tls *o = arg;
+    unsigned long n = 0;
+    while (!atomic_load(&o->stop)) {
+        struct pollfd p = { .fd = o->fd, .events = POLLIN };
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        int c = accept4(o->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0)
+            continue;
+        if (read_record(c)) {
+            if (n++ % 2 == 0) {
+                (void)!send(c, alert, sizeof(alert), MSG_NOSIGNAL);
+            } else {
+                struct timespec pause = { 0, OLD_TLS_PAUSE_MS * 1000000L };
+                nanosleep(&pause, NULL);
+                (void)!send(c, hello, sizeof(hello), MSG_NOSIGNAL);
+            }
+        }
+        linger_close(c);
+    }
+    return NULL;
+}
+
+static void old_tls_start(old_tls *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->fd = listen_v4(&o->port, 16);
+    if (pthread_create(&o->th, NULL, old_tls_main, o) != 0)
+        die("pthread_create");
+}
+
+static void old_tls_stop(old_tls *o)
+{
+    atomic_store(&o->stop, 1);
+    pthread_join(o->th, NULL);
+    close(o->fd);
 }
 
 typedef struct s_server { pid_t pid; int port; int stdin_w; } s_server;
@@ -496,6 +594,52 @@ static void test_tls(tc_client *cl, tc_client *other, const char *cert, const ch
     s_server_stop(&srv);
 }
 
+/* The probe after a protocol_version alert is watched even though its
+ * socket has the main connection's number and waits for the same event:
+ * each check ends with the probe's answer, about OLD_TLS_PAUSE_MS after it
+ * starts, not at its deadline with the alert's vaguer message. */
+static void test_probe_reuses_fd(tc_client *cl)
+{
+    double scale = MARGIN / 1.5;     /* 1, or valgrind's slowdown */
+    old_tls srv;
+    old_tls_start(&srv);
+    tc_multi *m = NULL;
+    tc_error err;
+    CHECK(tc_multi_new(4, &m, &err) == TC_OK);
+    for (int i = 0; i < 5; i++) {
+        tc_check_params p = { .host = "127.0.0.1", .port = srv.port, .timeout = 3.0 * scale };
+        tc_verify_params_init(&p.verify);
+        CHECK(tc_multi_add(m, cl, &p, (uint64_t)i, &err) == TC_OK);
+        double t0 = now_s();
+        tc_report *r = NULL;
+        uint64_t tag = 0;
+        tc_error ce;
+        while (now_s() - t0 < 3.0 * scale + MARGIN) {
+            size_t ready;
+            if (tc_multi_run(m, 100 * 1000000LL, &ready, &err) != TC_OK) {
+                fprintf(stderr, "tc_multi_run: %s\n", err.msg);
+                break;
+            }
+            if (tc_multi_pop(m, &tag, &r, &ce))
+                break;
+        }
+        double took = now_s() - t0;
+        CHECK(r != NULL && tag == (uint64_t)i);
+        if (r == NULL)
+            continue;
+        CHECK(r->n_problems == 1 && r->problems[0].kind == TC_KIND_PROTOCOL_MISMATCH);
+        CHECK(r->n_problems >= 1 && r->problems[0].message != NULL &&
+              strstr(r->problems[0].message, "the server only speaks TLS 1.0") != NULL);
+        CHECK(took < 1.0 * scale);
+        if (took >= 1.0 * scale || r->n_problems < 1)
+            fprintf(stderr, "test_probe_reuses_fd: run %d took %.2f s: %s\n", i + 1, took,
+                    r->n_problems ? r->problems[0].message : "(no problem)");
+        tc_report_free(r);
+    }
+    tc_multi_free(m);
+    old_tls_stop(&srv);
+}
+
 int main(void)
 {
     tc_error err;
@@ -561,6 +705,7 @@ int main(void)
     test_hundreds(cl);
     test_cancel_and_free(cl);
     test_other_thread(cl);
+    test_probe_reuses_fd(cl);
     test_tls(cl, other, cert_path, key_path);
 
     tc_client_free(cl);
