@@ -656,8 +656,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     check_p, file_p, demo_p = build_parsers()
     # "file" and "demo" are subcommands; anything else is a target list
-    # (a host really named "file" can be written "file:443").
-    commands = {"file": (file_p, cmd_file), "demo": (demo_p, cmd_demo)}
+    # (a host really named "file" can be written "file:443").  "check" is
+    # the default spelled out, so "pytlscheck check HOST" does not check a
+    # host named "check".
+    commands = {"file": (file_p, cmd_file), "demo": (demo_p, cmd_demo),
+                "check": (check_p, cmd_check)}
     if argv and argv[0] in commands:
         (parser, handler), rest = commands[argv[0]], argv[1:]
     else:

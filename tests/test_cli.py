@@ -144,6 +144,13 @@ def test_version_and_help(capsys):
     assert "130 interrupted (Ctrl-C)" in out
 
 
+def test_check_spelled_out_is_the_default_command(lab, capsys):
+    """`pytlscheck check TARGET` checks TARGET, not a host named "check"."""
+    status, out, _ = run(["check"] + target_args(lab, "healthy") + ["--json"], capsys)
+    doc = json.loads(out)
+    assert status == 0 and [r["target"] for r in doc["results"]] == [lab["healthy"].target]
+
+
 def test_a_huge_target_is_not_echoed_whole(capsys):
     target = "https://" + "a" * 10000 + ":99999"
     status, out, err = run([target], capsys)
