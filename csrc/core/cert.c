@@ -704,30 +704,6 @@ done:
     return r;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (m 1..12); the usual
- * era-based civil calendar arithmetic, exact for any year. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int asn1_time_unix(const ASN1_TIME *t, int64_t *out)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-        return 0;
-    *out = days_from_civil((int64_t)tm.tm_year + 1900, tm.tm_mon + 1,
-                           tm.tm_mday) * 86400 +
-           (int64_t)tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
-    return 1;
-}
-
 /* What is malformed in one certificate, as "; "-joined fragments. */
 typedef struct flaws {
     char buf[512];
@@ -1062,10 +1038,10 @@ tc_status tc_cert_info_extract(X509 *x, tc_cert_info *out, tc_error *err)
 
     /* RFC 5280 section 4.1.2.5: UTCTime or GeneralizedTime, in Zulu.
      * OpenSSL decodes the certificate without checking them. */
-    if (!asn1_time_unix(X509_get0_notBefore(x), &out->not_before))
+    if (!tc_asn1_time_unix(X509_get0_notBefore(x), &out->not_before))
         flaw(&fl, "its notBefore time is not a valid UTCTime or "
              "GeneralizedTime");
-    if (!asn1_time_unix(X509_get0_notAfter(x), &out->not_after))
+    if (!tc_asn1_time_unix(X509_get0_notAfter(x), &out->not_after))
         flaw(&fl, "its notAfter time is not a valid UTCTime or "
              "GeneralizedTime");
 

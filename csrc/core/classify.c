@@ -73,28 +73,7 @@ static void tb_add_obj(tb *b, const ASN1_OBJECT *obj)
 /* Times                                                               */
 /* ------------------------------------------------------------------ */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * algorithm), so dates past 2038 work whatever time_t is. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-int tc_asn1_time_unix(const ASN1_TIME *t, int64_t *out)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-        return 0;
-    *out = days_from_civil((int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400
-           + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
-    return 1;
-}
+/* tc_asn1_time_unix: text.c (dates, in one place). */
 
 static void format_time(char *out, size_t n, const ASN1_TIME *t)
 {
@@ -143,14 +122,14 @@ static int name_entry(tb *b, const X509_NAME *name, int nid)
 /* RFC 4514 text of a name ("CN=R11,O=Let's Encrypt,C=US"). */
 static void name_rfc4514(tb *b, const X509_NAME *name)
 {
-    BIO *bio = BIO_new(BIO_s_mem());
-    size_t before = b->len;
-    if (bio != NULL
-        && X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0)
-        tb_add_bio(b, bio);
-    BIO_free(bio);
-    if (b->len == before)
-        tb_add(b, "an empty name");
+    /* The same text as Certificate.subject (cert.c), so a message can be
+     * matched against the certificate's fields. */
+    char *text = tc_name_text(name);
+    if (text != NULL && text[0] != '\0')
+        tb_add(b, text);
+    else
+        tb_add(b, text != NULL ? "an empty name" : "an unreadable name");
+    free(text);
 }
 
 /* Short label: "CN=R11, O=Let's Encrypt"; without a CN the whole subject;

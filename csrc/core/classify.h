@@ -6,6 +6,7 @@
 #ifndef TC_CLASSIFY_H
 #define TC_CLASSIFY_H
 #include "internal.h"
+#include "text.h"
 
 /* One error OpenSSL reported through the verify callback. */
 typedef struct tc_verr {
@@ -87,8 +88,7 @@ TC_MUST_USE tc_status tc_judge_max_depth(const tc_judge *j, int code, int have,
 /* Self-signed: subject == issuer and its own key verifies its signature. */
 int tc_cert_self_signed(X509 *x);
 
-/* ASN1_TIME to Unix seconds; 0 when the time cannot be read. */
-int tc_asn1_time_unix(const ASN1_TIME *t, int64_t *out);
+/* tc_asn1_time_unix: text.h. */
 
 /* tc_cert_vars_fill with the role of depth 0 made explicit ("the server
  * certificate" or "the client certificate"). */

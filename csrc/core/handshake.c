@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,40 +41,6 @@ static const unsigned char ALPN_PROTOS[] = "\x02h2\x08http/1.1";
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
-
-void tc_escape_bytes(const unsigned char *p, size_t n, char *out, size_t outlen)
-{
-    size_t o = 0;
-    if (outlen == 0)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        char tmp[5];
-        size_t k;
-        unsigned char ch = p[i];
-        if (ch == '\r')
-            k = (size_t)snprintf(tmp, sizeof(tmp), "\\r");
-        else if (ch == '\n')
-            k = (size_t)snprintf(tmp, sizeof(tmp), "\\n");
-        else if (ch == '\t')
-            k = (size_t)snprintf(tmp, sizeof(tmp), "\\t");
-        else if (ch == '\\')
-            k = (size_t)snprintf(tmp, sizeof(tmp), "\\\\");
-        else if (ch >= 0x20 && ch < 0x7f)
-            k = (size_t)snprintf(tmp, sizeof(tmp), "%c", ch);
-        else
-            k = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", ch);
-        if (o + k + 4 > outlen) {          /* keep room for "..." + NUL */
-            if (o + 4 <= outlen) {
-                memcpy(out + o, "...", 3);
-                o += 3;
-            }
-            break;
-        }
-        memcpy(out + o, tmp, k);
-        o += k;
-    }
-    out[o] = '\0';
-}
 
 static const struct { int version; const char *name; } VERSIONS[] = {
     { SSL3_VERSION, "SSL 3.0" },
@@ -817,7 +784,7 @@ void tc_hs_verdict_not_tls(const tc_hs *hs, tc_verdict *v)
             n = i;
             break;
         }
-    tc_escape_bytes(hs->first, n, line, sizeof(line));
+    tc_escape(line, sizeof(line), hs->first, n, SIZE_MAX);
     for (size_t i = 0; i < sizeof(BANNERS) / sizeof(BANNERS[0]); i++) {
         const struct banner_row *b = &BANNERS[i];
         size_t plen = strlen(b->prefix);
@@ -828,7 +795,7 @@ void tc_hs_verdict_not_tls(const tc_hs *hs, tc_verdict *v)
         snprintf(v->detail, sizeof(v->detail), "%s%s%s", b->before, line, b->after);
         return;
     }
-    tc_escape_bytes(hs->first, hs->first_len, line, sizeof(line));
+    tc_escape(line, sizeof(line), hs->first, hs->first_len, SIZE_MAX);
     snprintf(v->detail, sizeof(v->detail),
              "its first bytes are not a TLS record: '%s'", line);
 }
@@ -1019,7 +986,7 @@ tc_status tc_hs_fill_report(const tc_hs *hs, tc_report *r, tc_error *err)
         goto nomem;
     if (alpn_len > 0) {
         char text[64];
-        tc_escape_bytes(alpn, alpn_len, text, sizeof(text));
+        tc_escape(text, sizeof(text), alpn, alpn_len, SIZE_MAX);
         if (!set_str(&r->alpn, text))
             goto nomem;
     }

@@ -33,6 +33,7 @@
 #include <openssl/x509v3.h>
 
 #include "tlscheck.h"
+#include "text.h"
 
 #define DNS_NAME_MAX 253    /* RFC 1035 section 2.3.4, without the root dot */
 #define DNS_LABEL_MAX 63
@@ -81,21 +82,13 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-/* Appends untrusted bytes, printable ASCII as is and everything else
- * (NUL, controls, non-ASCII) as \xNN, at most SHOW_MAX input bytes. */
+/* Appends untrusted bytes escaped by the core's one rule (text.h), at
+ * most SHOW_MAX input bytes. */
 static void sb_escaped(sbuf *b, const void *data, size_t n)
 {
-    const unsigned char *s = data;
-    size_t i, show = n > SHOW_MAX ? SHOW_MAX : n;
-
-    for (i = 0; i < show; i++) {
-        if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\')
-            sb_printf(b, "%c", s[i]);
-        else
-            sb_printf(b, "\\x%02x", s[i]);
-    }
-    if (show < n)
-        sb_printf(b, "...");
+    char tmp[4 * SHOW_MAX + 8];
+    tc_escape(tmp, sizeof(tmp), data, n, SHOW_MAX);
+    sb_printf(b, "%s", tmp);
 }
 
 static int lower(int c)

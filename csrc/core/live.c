@@ -22,6 +22,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include "live_internal.h"
+#include "text.h"
 
 #define NS_PER_S 1000000000LL
 #define NS_PER_MS 1000000LL
@@ -294,7 +296,7 @@ static void add_verdict(tc_check *c, const tc_verdict *v, int64_t now)
     }
     if (v->kind == TC_KIND_NOT_TLS && c->report->peer_banner == NULL) {
         char banner[4 * TC_BANNER_MAX + 4];
-        tc_escape_bytes(c->hs.first, c->hs.first_len, banner, sizeof(banner));
+        tc_escape(banner, sizeof(banner), c->hs.first, c->hs.first_len, SIZE_MAX);
         if ((c->report->peer_banner = strdup(banner)) == NULL) {
             tc_error_set(&c->err, TC_E_NOMEM, "out of memory recording the peer's banner");
             fail_hard(c);

@@ -174,9 +174,6 @@ void tc_hs_probe_refine(const tc_hs *probe, int probe_refused, SSL_CTX *main_ctx
                         tc_verdict *v);
 /* "TLS 1.0" for TLS1_VERSION, NULL when unknown. */
 const char *tc_tls_version_name(int version);
-/* Escapes bytes for display: printable ASCII as is, \r \n \t, else \xNN.
- * Always NUL-terminates; truncates with "..." when out is too small. */
-void tc_escape_bytes(const unsigned char *p, size_t n, char *out, size_t outlen);
 /* Fills report fields from a completed handshake (protocol, cipher,
  * group, alpn, ocsp, client CA names).  TC_FAIL on allocation failure. */
 /* After a completed handshake that the server asked to authenticate the

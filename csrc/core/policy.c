@@ -38,6 +38,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
+#include "text.h"
 #include "classify.h"   /* tc_cert_vars_fill_purpose: "the client certificate" wording */
 
 /* Where a certificate sits in the path. */
@@ -192,24 +193,12 @@ static tc_status notes_flush(pol *p, int depth, const char *what)
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
 
-/* Copies untrusted bytes into a printable, NUL-terminated string:
- * printable ASCII as is, everything else as \xNN; cut at 96 bytes. */
+/* Untrusted bytes as printable text, by the core's one rule (text.h), cut
+ * at 96 bytes. */
 static void printable(char *out, size_t outlen, const unsigned char *s,
                       size_t len)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < len && o + 8 < outlen; i++) {
-        if (i == 96) {
-            memcpy(out + o, "...", 3);
-            o += 3;
-            break;
-        }
-        if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\')
-            out[o++] = (char)s[i];
-        else
-            o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", s[i]);
-    }
-    out[o] = '\0';
+    tc_escape(out, outlen, s, len, 96);
 }
 
 static uint32_t xflags(X509 *x)

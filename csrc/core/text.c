@@ -3,6 +3,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+
 #include "text.h"
 
 /* Length of the well-formed UTF-8 sequence (2..4 bytes) starting at p,
@@ -38,6 +42,20 @@ static size_t utf8_seq_len(const unsigned char *p, size_t n)
     return len;
 }
 
+/* The bidirectional-text controls (U+061C, U+200E, U+200F, U+202A..U+202E,
+ * U+2066..U+2069): they reorder what a terminal or page shows around them,
+ * so a name holding one can read as another (CVE-2021-42574). */
+static int is_bidi_control(const unsigned char *p, size_t seq)
+{
+    if (seq == 2)
+        return p[0] == 0xd8 && p[1] == 0x9c;                    /* U+061C */
+    if (seq != 3 || p[0] != 0xe2)
+        return 0;
+    if (p[1] == 0x80)
+        return p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xaa && p[2] <= 0xae);
+    return p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9;
+}
+
 size_t tc_text_unit(const unsigned char *p, size_t n, int esc_backslash, int *escape)
 {
     unsigned char b = p[0];
@@ -51,8 +69,37 @@ size_t tc_text_unit(const unsigned char *p, size_t n, int esc_backslash, int *es
         return 1;
     }
     /* C2 80..C2 9F encode the C1 controls. */
-    *escape = b == 0xc2 && p[1] <= 0x9f;
+    *escape = (b == 0xc2 && p[1] <= 0x9f) || is_bidi_control(p, seq);
     return seq;
+}
+
+void tc_escape(char *out, size_t outlen, const unsigned char *p, size_t n, size_t show)
+{
+    tb b;
+    if (outlen == 0)
+        return;
+    tb_init(&b, out, outlen);
+    size_t limit = n < show ? n : show, i = 0;
+    /* Room for "..." is kept while writing, so a cut always shows. */
+    size_t room = outlen > 4 ? outlen - 4 : 1;
+    while (i < limit) {
+        int escape;
+        size_t seq = tc_text_unit(p + i, limit - i, 1, &escape);
+        size_t need = escape ? 4 * seq : seq;
+        if (b.len + need > room)
+            break;
+        if (escape)
+            for (size_t k = 0; k < seq; k++)
+                tb_addf(&b, "\\x%02x", p[i + k]);
+        else {
+            memcpy(b.p + b.len, p + i, seq);
+            b.len += seq;
+            b.p[b.len] = '\0';
+        }
+        i += seq;
+    }
+    if (i < n && outlen > 4)
+        tb_add(&b, "...");
 }
 
 void tb_init(tb *b, char *p, size_t cap)
@@ -129,3 +176,27 @@ void tb_add_bytes(tb *b, const unsigned char *s, size_t n)
         i += seq;
     }
 }
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * algorithm), so dates past 2038 work whatever time_t is. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int tc_asn1_time_unix(const ASN1_TIME *t, int64_t *out)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+        return 0;
+    *out = days_from_civil((int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400
+           + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+    return 1;
+}
+

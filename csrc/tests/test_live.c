@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #include "tlscheck.h"
 #include "tc_mint.h"
 #include "../core/live_internal.h"
+#include "../core/text.h"
 #include "tc_test.h"
 
 #define MARGIN 1.5   /* seconds a check may take past its timeout (valgrind is slow) */
@@ -380,9 +382,9 @@ static int free_port(void)
 static void test_pure(void)
 {
     char out[64];
-    tc_escape_bytes((const unsigned char *)"HTTP/1.1 400\r\n\x01\xff\\", 17, out, sizeof(out));
-    CHECK_STR(out, "HTTP/1.1 400\\r\\n\\x01\\xff\\\\");
-    tc_escape_bytes((const unsigned char *)"abcdefghijkl", 12, out, 8);
+    tc_escape(out, sizeof(out), (const unsigned char *)"HTTP/1.1 400\r\n\x01\xff\\", 17, SIZE_MAX);
+    CHECK_STR(out, "HTTP/1.1 400\\x0d\\x0a\\x01\\xff\\x5c");
+    tc_escape(out, 8, (const unsigned char *)"abcdefghijkl", 12, SIZE_MAX);
     CHECK_STR(out, "abcd...");
     CHECK(tc_errno_classify(ECONNREFUSED)->kind == TC_KIND_CONNECTION_REFUSED);
     CHECK(tc_errno_classify(ETIMEDOUT)->kind == TC_KIND_CONNECTION_TIMEOUT);
