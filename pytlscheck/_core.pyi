@@ -92,7 +92,8 @@ def verify(chain: Union[_Bytes, Sequence[_Bytes]], trust: TrustStore,
            hostname: Optional[str] = None, at: Optional[float] = None,
            purpose: int = ..., crls: Optional[Sequence[_Bytes]] = None,
            max_depth: int = -1, min_days: int = 30, min_remaining: float = 0.0,
-           ekus: Optional[Sequence[str]] = None, what: str = ...) -> ReportInfo: ...
+           ekus: Optional[Sequence[str]] = None, what: str = ...,
+           file: Optional[str] = None) -> ReportInfo: ...
 def check(client: Client, host: str, port: int, server_name: Optional[str] = None,
           timeout: float = 10.0, at: Optional[float] = None, purpose: int = ...,
           crls: Optional[Sequence[_Bytes]] = None, max_depth: int = -1,

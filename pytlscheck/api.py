@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
-import shlex
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -88,22 +86,6 @@ def _read(path: PathType, what: str) -> bytes:
 
 def _is_pem_text(s: str) -> bool:
     return _PEM_MARK in s
-
-
-# The file names the core's openssl commands use for a chain it was given
-# as data; a chain read from a file names that file instead.
-_PLACEHOLDER_FILES = re.compile(r"(?<![\w./-])(?:leaf|chain)\.pem(?![\w.-])")
-
-
-def _name_file(result: Dict[str, Any], path: str) -> None:
-    """Makes the problems' openssl commands name the caller's file: it
-    holds the leaf first (what `openssl x509 -in` and the target of
-    `openssl verify` read) and the intermediates (`-untrusted`)."""
-    quoted = shlex.quote(path)
-    for p in result.get("problems", ()):
-        cmd = p.get("inspect_command")
-        if cmd:
-            p["inspect_command"] = _PLACEHOLDER_FILES.sub(lambda _m: quoted, cmd)
 
 
 def _chain_input(chain: Any) -> Tuple[Union[bytes, List[bytes]], str, Optional[str]]:
@@ -330,11 +312,13 @@ def verify_chain(chain: ChainInput, *, hostname: Optional[str] = None,
     ts, checked_at = _timestamp(at)
     days, frac = _window(min_days, min_remaining)
     depth = -1 if max_depth is None else _int(max_depth, "max_depth", minimum=0)
+    # A chain read from a file: the "see it by hand" commands name it (it
+    # holds the leaf first, what `openssl x509 -in` and `verify` read, and
+    # the intermediates, for -untrusted).
+    file_name = os.fspath(chain) if source is not None else None
     result = _core.verify(data, store, hostname=host, at=ts, purpose=_purpose(purpose),
                           crls=_crls(crls), max_depth=depth, min_days=days,
-                          min_remaining=frac, ekus=_ekus(ekus), what=what)
-    if isinstance(chain, os.PathLike) or (isinstance(chain, str) and not _is_pem_text(chain)):
-        _name_file(result, os.fspath(chain))
+                          min_remaining=frac, ekus=_ekus(ekus), what=what, file=file_name)
     return Report(result, trust=store.description, checked_at=checked_at, source=source)
 
 

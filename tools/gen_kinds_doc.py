@@ -36,6 +36,8 @@ COMMAND = {
     "hostname": "HOST",
     "target": "HOST:PORT",
     "sni": "-servername NAME",
+    "leaf_file": "leaf.pem",
+    "chain_file": "chain.pem",
 }
 
 HEADER = """\

@@ -525,9 +525,10 @@ static PyObject *core_match_hostname(PyObject *module, PyObject *args)
 static PyObject *core_verify(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"chain", "trust", "hostname", "at", "purpose", "crls",
-                             "max_depth", "min_days", "min_remaining", "ekus", "what", NULL};
+                             "max_depth", "min_days", "min_remaining", "ekus", "what",
+                             "file", NULL};
     PyObject *chain_obj, *trust_obj, *at = Py_None, *crls = Py_None, *ekus = Py_None;
-    const char *hostname = NULL, *what = "the chain";
+    const char *hostname = NULL, *what = "the chain", *file_name = NULL;
     int purpose = TC_PURPOSE_SERVER, max_depth = -1, min_days = 30;
     double min_remaining = 0.0;
     tc_trust *trust;
@@ -538,10 +539,10 @@ static PyObject *core_verify(PyObject *module, PyObject *args, PyObject *kwargs)
     tc_status st;
     PyObject *result = NULL;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|zOiOiidOs:verify", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|zOiOiidOsz:verify", kwlist,
                                      &chain_obj, &trust_obj, &hostname, &at, &purpose,
                                      &crls, &max_depth, &min_days, &min_remaining,
-                                     &ekus, &what))
+                                     &ekus, &what, &file_name))
         return NULL;
     if (trust_converter(module, trust_obj, &trust) < 0)
         return NULL;
@@ -551,6 +552,7 @@ static PyObject *core_verify(PyObject *module, PyObject *args, PyObject *kwargs)
     if (tcpy_vparams_fill(&vp, hostname, at, purpose, crls, max_depth, min_days,
                      min_remaining, ekus) < 0)
         goto done;
+    vp.p.file_name = file_name;
     tc_error_clear(&err);
     if (tc_report_new(&report, &err) != TC_OK) {
         tcpy_raise(&err);

@@ -20,7 +20,9 @@
  *
  * Template variables (tc_render_vars): {cert} {subject} {issuer}
  * {not_before} {not_after} {days} {hostname} {detail} {target} {sni}
- * {trust}.  {detail} is a kind-specific fragment computed by the checker.
+ * {trust} {leaf_file} {chain_file}.  {detail} is a kind-specific fragment
+ * computed by the checker; {leaf_file} and {chain_file} are "leaf.pem" and
+ * "chain.pem", or the caller's chain file (shell-quoted) when it gave one.
  * {days} is a phrase with its unit ("1 day", "12 days", "less than a day"),
  * as tc_cert_vars_fill() writes it, so templates say "{days} ago".
  */
@@ -99,31 +101,31 @@ TC_KIND(MALFORMED_CERTIFICATE, "malformed_certificate", TC_SEV_ERROR, "Malformed
     "A truncated or hand-edited certificate file, or a broken certificate generator.",
     "{cert} is not a well-formed X.509 certificate: {detail}.",
     "Re-issue the certificate with a standard CA tool; a hand-edited or truncated certificate file, or one produced by a broken generator, causes this.",
-    "openssl x509 -noout -text -in leaf.pem",
+    "openssl x509 -noout -text -in {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null")
 TC_KIND(CHAIN_TOO_LARGE, "chain_too_large", TC_SEV_ERROR, "ChainTooLarge",
     "Certificates repeated in the served chain file (a renewal script that appends instead of replacing), a chain padded with unrelated certificates, or a leaf with thousands of names.",
     "The certificate chain is too large for most clients: {detail}. Clients built on OpenSSL (Python's ssl, requests, curl, openssl s_client) refuse a Certificate message over 102,400 bytes, their default limit, with \"excessive message size\".",
     "Serve only the leaf and the intermediates it needs, each once (certbot: fullchain.pem); split a certificate with thousands of names into several certificates.",
-    "openssl crl2pkcs7 -nocrl -certfile chain.pem -outform DER | wc -c",
+    "openssl crl2pkcs7 -nocrl -certfile {chain_file} -outform DER | wc -c",
     TC_SEE_SCLIENT " -connect {target} {sni} </dev/null")
 TC_KIND(LEAF_NOT_FIRST, "leaf_not_first", TC_SEV_ERROR, "LeafNotFirst",
     "The chain file was assembled in the wrong order (the intermediate pasted before the server's own certificate), or the certificate and chain files were swapped in the server's configuration.",
     "The chain does not start with the server's own certificate: {detail}. Every client takes the first certificate sent as the server's, so it checks the host name and the purpose against a CA certificate and refuses the connection.",
     "Put the server's own certificate first and each issuer after what it signed: cat cert.pem intermediate.pem > fullchain.pem (nginx: ssl_certificate fullchain.pem;).",
-    "openssl crl2pkcs7 -nocrl -certfile chain.pem | openssl pkcs7 -print_certs -noout",
+    "openssl crl2pkcs7 -nocrl -certfile {chain_file} | openssl pkcs7 -print_certs -noout",
     TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null 2>/dev/null | grep -E '^ *[0-9]+ s:|^ *i:'")
 TC_KIND(INCOMPLETE_CHAIN, "incomplete_chain", TC_SEV_ERROR, "IncompleteChain",
     "The server sends only its own certificate (cert.pem instead of fullchain.pem), so clients cannot reach a trusted root.",
     "The chain is incomplete: the issuer of {cert}, {issuer}, was not sent and is not one of the trust anchors, so no path to a trusted root can be built{detail}.",
     "Serve the full chain: the leaf followed by every intermediate (with certbot use fullchain.pem, not cert.pem; nginx: ssl_certificate fullchain.pem;).",
-    "openssl verify -show_chain -untrusted chain.pem leaf.pem",
+    "openssl verify -show_chain -untrusted {chain_file} {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null")
 TC_KIND(UNTRUSTED_ROOT, "untrusted_root", TC_SEV_ERROR, "UntrustedRoot",
     "A private or corporate CA that this client was not told to trust, or a chain that leads to the wrong root.",
     "The chain ends in the root {subject}, which is not in {trust}: clients that do not already trust this private or unknown CA will refuse the connection.",
     "Use a certificate from a publicly trusted CA, or, for a private CA, distribute its root to every client and pass it explicitly (trust='root.pem' / --trust root.pem).",
-    "openssl verify -show_chain -untrusted chain.pem leaf.pem",
+    "openssl verify -show_chain -untrusted {chain_file} {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null")
 TC_KIND(UNKNOWN_ROOT, "unknown_root", TC_SEV_ERROR, "UnknownRoot",
     "A private or corporate CA whose root this client was not told to trust; less often, a second intermediate the server does not send.",
@@ -135,7 +137,7 @@ TC_KIND(SELF_SIGNED, "self_signed", TC_SEV_ERROR, "SelfSignedCertificate",
     "A default or test certificate generated on the server was left in place.",
     "{cert} is self-signed: it vouches for itself, and it is not among {trust}.",
     "Replace it with a certificate issued by a trusted CA (for a public name, Let's Encrypt or your provider's managed certificates); for a private service, issue it from a private CA and pass that CA's root with trust=.",
-    "openssl x509 -noout -subject -issuer -in leaf.pem",
+    "openssl x509 -noout -subject -issuer -in {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -subject -issuer")
 TC_KIND(INVALID_CA, "invalid_ca", TC_SEV_ERROR, "InvalidCA",
     "A leaf certificate used to sign others, an intermediate without CA:TRUE or keyCertSign, or a chain served out of order.",
@@ -159,49 +161,49 @@ TC_KIND(REVOKED, "revoked", TC_SEV_ERROR, "CertificateRevoked",
     "The CA revoked the certificate, usually after a key compromise or mis-issuance.",
     "{cert} has been revoked by its issuer{detail}: its CA says it must no longer be trusted.",
     "Replace the certificate now with a newly issued one and a new private key (revocation usually means the old key was exposed or the certificate was mis-issued).",
-    "openssl verify -crl_check -CRLfile crl.pem -untrusted chain.pem leaf.pem",
+    "openssl verify -crl_check -CRLfile crl.pem -untrusted {chain_file} {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} -status </dev/null")
 TC_KIND(EXPIRED, "expired", TC_SEV_ERROR, "CertificateExpired",
     "Renewal failed or was never automated, or the renewed certificate was not deployed to every server.",
     "{cert} expired on {not_after}, {days} ago: clients reject it.",
     "Renew the certificate and install the new one on every server that serves it; automate renewal (certbot, ACME, or your provider's managed certificates) and alert when fewer than 30 days remain.",
-    "openssl x509 -noout -dates -in leaf.pem",
+    "openssl x509 -noout -dates -in {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -dates")
 TC_KIND(NOT_YET_VALID, "not_yet_valid", TC_SEV_ERROR, "CertificateNotYetValid",
     "A wrong clock on the issuing machine or on the client, or a certificate issued with a future start date.",
     "{cert} is not valid until {not_before}, {days} from now: clients reject it until then.",
     "Check the clock of the machine that issued it and of this one (timedatectl); if it was issued with a future start date by mistake, re-issue it starting now.",
-    "openssl x509 -noout -dates -in leaf.pem",
+    "openssl x509 -noout -dates -in {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -dates")
 TC_KIND(HOSTNAME_MISMATCH, "hostname_mismatch", TC_SEV_ERROR, "HostnameMismatch",
     "The certificate was issued for another name (a missing SAN, an alias, internal vs public name, a wildcard one level too shallow).",
     "{cert} is not valid for {hostname}: {detail}.",
     "Re-issue the certificate with {hostname} in its Subject Alternative Names, or check that you are calling the right name (an alias, or an internal name instead of the public one).",
-    "openssl x509 -noout -ext subjectAltName -in leaf.pem",
+    "openssl x509 -noout -ext subjectAltName -in {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName")
 TC_KIND(INVALID_PURPOSE, "invalid_purpose", TC_SEV_ERROR, "InvalidPurpose",
     "A CA certificate served as the leaf, or a certificate issued for another use (client auth, code signing, e-mail).",
     "{cert} may not be used for this purpose: {detail}.",
     "Issue a leaf certificate (CA:FALSE) whose extendedKeyUsage includes the purpose needed (serverAuth for a TLS server, clientAuth for a TLS client) and whose keyUsage allows digitalSignature.",
-    "openssl x509 -noout -ext basicConstraints,keyUsage,extendedKeyUsage -in leaf.pem",
+    "openssl x509 -noout -ext basicConstraints,keyUsage,extendedKeyUsage -in {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -ext basicConstraints,keyUsage,extendedKeyUsage")
 TC_KIND(WEAK_SIGNATURE, "weak_signature", TC_SEV_ERROR, "WeakSignature",
     "A certificate issued long ago, or by an old internal CA, signed with SHA-1 or MD5.",
     "{cert} is signed with {detail}, a broken hash algorithm: signatures like it can be forged and clients reject them.",
     "Re-issue the certificate signed with SHA-256 or stronger.",
-    "openssl x509 -noout -text -in leaf.pem | grep 'Signature Algorithm'",
+    "openssl x509 -noout -text -in {leaf_file} | grep 'Signature Algorithm'",
     TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -text | grep 'Signature Algorithm'")
 TC_KIND(WEAK_KEY, "weak_key", TC_SEV_ERROR, "WeakKey",
     "An old key (RSA 1024 bits) or a small curve, generated before today's minimums.",
     "{cert} has a {detail} key, which modern TLS clients refuse: it is too small, or of a type they no longer accept.",
     "Generate a new key of at least RSA 2048 bits or ECDSA P-256 and re-issue the certificate for it.",
-    "openssl x509 -noout -text -in leaf.pem | grep 'Public-Key'",
+    "openssl x509 -noout -text -in {leaf_file} | grep 'Public-Key'",
     TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -text | grep 'Public-Key'")
 TC_KIND(CHAIN_INVALID, "chain_invalid", TC_SEV_ERROR, "ChainInvalid",
     "A certificate breaks an X.509 rule OpenSSL checks (bad signature, bad extension, unsupported critical extension, ...).",
     "The chain failed validation at {cert}: {detail}.",
     "Inspect the chain with the command shown and re-issue the certificate that breaks the rule.",
-    "openssl verify -x509_strict -show_chain -untrusted chain.pem leaf.pem",
+    "openssl verify -x509_strict -show_chain -untrusted {chain_file} {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null")
 
 /* ---- warnings: works today, needs attention ---------------------- */
@@ -209,7 +211,7 @@ TC_KIND(EXPIRES_SOON, "expires_soon", TC_SEV_WARNING, "CertificateExpiresSoon",
     "Renewal is not automated, or automated renewal has been failing silently.",
     "{cert} expires on {not_after}, in {days}{detail}.",
     "Renew it now and install the new certificate; then automate renewal so this warning becomes rare.",
-    "openssl x509 -noout -enddate -in leaf.pem",
+    "openssl x509 -noout -enddate -in {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -enddate")
 TC_KIND(CLIENT_CERTIFICATE_REQUESTED, "client_certificate_requested", TC_SEV_WARNING, "ClientCertificateRequested",
     "A server set up for optional client certificates (nginx: ssl_verify_client optional;), or a mutual-TLS endpoint checked without the certificate its clients use.",
@@ -227,29 +229,29 @@ TC_KIND(CHAIN_WRONG_ORDER, "chain_wrong_order", TC_SEV_WARNING, "ChainWrongOrder
     "Intermediates concatenated in the wrong order, or a root or cross-certificate placed between them.",
     "The chain is sent out of order: {detail}. TLS 1.2 (RFC 5246 section 7.4.2) requires each certificate to be followed by the one that certifies it; OpenSSL, browsers and Go reorder it; a client that does not refuses the connection.",
     "Order the served file as the path runs: the leaf, then its issuer, then that one's issuer (cat cert.pem intermediate.pem > fullchain.pem).",
-    "openssl crl2pkcs7 -nocrl -certfile chain.pem | openssl pkcs7 -print_certs -noout",
+    "openssl crl2pkcs7 -nocrl -certfile {chain_file} | openssl pkcs7 -print_certs -noout",
     TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null 2>/dev/null | grep -E '^ *[0-9]+ s:|^ *i:'")
 TC_KIND(CHAIN_DUPLICATES, "chain_duplicates", TC_SEV_WARNING, "ChainHasDuplicates",
     "A chain file built by appending (a renewal or deployment script that adds the intermediate again each time) instead of being written anew.",
     "The chain carries the same certificate more than once: {detail}. Clients ignore the copies; each one only makes every handshake larger.",
     "Send each certificate once: rebuild the chain file from the leaf and its intermediates instead of appending to it.",
-    "openssl crl2pkcs7 -nocrl -certfile chain.pem | openssl pkcs7 -print_certs -noout | grep subject= | sort | uniq -c",
+    "openssl crl2pkcs7 -nocrl -certfile {chain_file} | openssl pkcs7 -print_certs -noout | grep subject= | sort | uniq -c",
     TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null 2>/dev/null | grep -E '^ *[0-9]+ s:' | sort -k2 | uniq -c -f1")
 TC_KIND(CHAIN_UNNEEDED_CERTIFICATES, "chain_unneeded_certificates", TC_SEV_WARNING, "ChainHasUnneededCertificates",
     "A bundle of several CAs' certificates served as the chain, an old intermediate left in after a renewal, or another service's certificate pasted in.",
     "The chain carries certificates that are not on the path from the leaf to a trusted root: {detail}. Clients skip them; they only make every handshake larger, and an old intermediate left in may hide that the right one is missing.",
     "Send only the leaf and the intermediates on its path to the root: remove the certificates named.",
-    "openssl verify -show_chain -untrusted chain.pem leaf.pem",
+    "openssl verify -show_chain -untrusted {chain_file} {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null 2>/dev/null | grep -E '^ *[0-9]+ s:|^ *i:'")
 TC_KIND(CHAIN_INCLUDES_ROOT, "chain_includes_root", TC_SEV_WARNING, "ChainIncludesRoot",
     "A chain file built from the whole CA bundle, root included.",
     "The chain includes the root certificate itself, {detail}: a client trusts a root only from its own store and never the copy sent (RFC 8446 section 4.4.2 lets servers leave it out), so it only makes every handshake larger.",
     "Leave the root out of the served chain: send the leaf and the intermediates only.",
-    "openssl crl2pkcs7 -nocrl -certfile chain.pem | openssl pkcs7 -print_certs -noout",
+    "openssl crl2pkcs7 -nocrl -certfile {chain_file} | openssl pkcs7 -print_certs -noout",
     TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null 2>/dev/null | grep -E '^ *[0-9]+ s:|^ *i:'")
 TC_KIND(CHAIN_EXTRA_ROUND_TRIP, "chain_extra_round_trip", TC_SEV_WARNING, "ChainCostsRoundTrip",
     "A long chain, RSA 4096 certificates, many names per certificate, or certificates the chain does not need.",
     "The certificate chain takes {detail}: with the rest of the server's first flight that is more than TCP's initial congestion window (10 segments, about 14 KB: RFC 6928), so every new connection waits one extra round trip for the client's acknowledgements before the handshake can finish.",
     "Send fewer or smaller certificates: drop duplicates, unneeded certificates and the root; ECDSA P-256 certificates are about half the size of RSA 2048 ones; fewer names per certificate.",
-    "openssl crl2pkcs7 -nocrl -certfile chain.pem -outform DER | wc -c",
+    "openssl crl2pkcs7 -nocrl -certfile {chain_file} -outform DER | wc -c",
     TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | grep 'handshake has read'")

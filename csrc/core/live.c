@@ -197,24 +197,6 @@ static void fail_hard(tc_check *c)
     c->st = ST_DONE;
 }
 
-/* Certificate problems found by tc_verify get the command that shows
- * them on this endpoint (openssl s_client -connect HOST:PORT -servername
- * NAME ...), rendered here where the target and SNI are known. */
-static tc_status live_commands(tc_check *c, size_t from)
-{
-    tc_render_vars vars = { .target = c->report->target, .sni = c->sni_arg,
-                            .hostname = c->host };
-    for (size_t i = from; i < c->report->n_problems; i++) {
-        tc_problem *p = &c->report->problems[i];
-        const tc_kind_info *k = tc_kind_get(p->kind);
-        char *cmd = k ? tc_render(k->see_live, &vars) : NULL;
-        if (cmd == NULL)
-            return tc_error_set(&c->err, TC_E_NOMEM, "out of memory rendering a command");
-        free(p->inspect_command);
-        p->inspect_command = cmd;
-    }
-    return TC_OK;
-}
 
 /* Copies what the main handshake learned into the report and verifies
  * the served chain, once, whether the handshake finished or not (a chain
@@ -236,10 +218,7 @@ static tc_status capture_main(tc_check *c)
                                 .hostname = c->host, .detail = v.detail };
         return tc_report_add(c->report, v.kind, -1, 0, NULL, &vars, &c->err);
     }
-    size_t before = c->report->n_problems;
     if (tc_verify(c->report, c->client->trust, chain, &c->verify, &c->err) != TC_OK)
-        return TC_FAIL;
-    if (live_commands(c, before) != TC_OK)
         return TC_FAIL;
     /* The report holds the chain as served, even if verification did not
      * copy it. */

@@ -47,6 +47,7 @@ void tc_report_free(tc_report *r)
     sk_X509_pop_free(r->path, X509_free);
     sk_X509_pop_free(r->verified, X509_free);
     free(r->hostname);
+    free(r->file_arg);
     free(r->target);
     free(r->server_name);
     free(r->address);
@@ -88,6 +89,7 @@ static void buf_put(buf *b, const char *s, size_t n)
 static const struct { const char *name; size_t len; size_t off; } VARS[] = {
     VAR(cert), VAR(subject), VAR(issuer), VAR(not_before), VAR(not_after),
     VAR(days), VAR(hostname), VAR(detail), VAR(target), VAR(sni), VAR(trust),
+    VAR(leaf_file), VAR(chain_file),
 };
 #undef VAR
 
@@ -112,9 +114,14 @@ char *tc_render(const char *tmpl, const tc_render_vars *vars)
                     break;
             if (close && i < sizeof(VARS) / sizeof(VARS[0])) {
                 const char *v = *(const char *const *)((const char *)vars + VARS[i].off);
-                if (v)
+                if (v && *v)
                     buf_put(&b, v, strlen(v));
                 s = close + 1;
+                /* An empty variable between two spaces ("-connect {target}
+                 * {sni} </dev/null") leaves one space, not two; spaces in
+                 * the values themselves (certificate text) are kept. */
+                if ((v == NULL || *v == '\0') && *s == ' ' && b.len > 0 && b.p[b.len - 1] == ' ')
+                    s++;
                 continue;
             }
         }
@@ -125,12 +132,6 @@ char *tc_render(const char *tmpl, const tc_render_vars *vars)
         free(b.p);
         return NULL;
     }
-    /* Collapse the double spaces an empty {sni} leaves behind. */
-    char *w = b.p;
-    for (char *r = b.p; *r; r++)
-        if (!(r[0] == ' ' && r[1] == ' '))
-            *w++ = *r;
-    *w = '\0';
     return b.p;
 }
 
@@ -152,6 +153,22 @@ tc_status tc_report_add(tc_report *r, tc_kind kind, int depth,
         r->problems = p;
         r->cap_problems = cap;
     }
+    /* The report's own context fills what the caller's vars leave out, so
+     * every command is rendered once, naming the right target and file. */
+    tc_render_vars v = vars ? *vars : (tc_render_vars){ 0 };
+    char sni[300] = "";
+    if (v.target == NULL)
+        v.target = r->target;
+    if (v.sni == NULL && r->server_name != NULL) {
+        snprintf(sni, sizeof(sni), "-servername %s", r->server_name);
+        v.sni = sni;
+    }
+    if (v.leaf_file == NULL)
+        v.leaf_file = r->file_arg ? r->file_arg : "leaf.pem";
+    if (v.chain_file == NULL)
+        v.chain_file = r->file_arg ? r->file_arg : "chain.pem";
+    vars = &v;
+
     tc_problem p = {0};
     p.kind = kind;
     p.severity = k->severity;

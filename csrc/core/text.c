@@ -2,6 +2,7 @@
  * buffer (see text.h). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -200,3 +201,36 @@ int tc_asn1_time_unix(const ASN1_TIME *t, int64_t *out)
     return 1;
 }
 
+
+char *tc_shell_quote(const char *s)
+{
+    static const char safe[] = "@%+=:,./-_";
+    size_t n = strlen(s), quotes = 0;
+    int plain = n > 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+              || strchr(safe, c) != NULL) || c == '\0')
+            plain = 0;
+        quotes += c == '\'';
+    }
+    if (plain)
+        return strdup(s);
+    /* '...' with each ' written as '"'"' */
+    char *out = malloc(n + 4 * quotes + 3);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    out[o++] = '\'';
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\'') {
+            memcpy(out + o, "'\"'\"'", 5);
+            o += 5;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o++] = '\'';
+    out[o] = '\0';
+    return out;
+}

@@ -37,4 +37,9 @@ void tb_add_bytes(tb *b, const unsigned char *s, size_t n);
 #include <openssl/asn1.h>
 int tc_asn1_time_unix(const ASN1_TIME *t, int64_t *out);
 
+/* s as one shell word (as Python's shlex.quote writes it: plain when it
+ * holds only letters, digits and @%+=:,./-_, else in single quotes);
+ * malloc'd, NULL when out of memory. */
+char *tc_shell_quote(const char *s);
+
 #endif

@@ -42,6 +42,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 #include "classify.h"
+#include "text.h"
 
 void tc_verify_params_init(tc_verify_params *p)
 {
@@ -491,6 +492,10 @@ tc_status tc_verify(tc_report *report, const tc_trust *trust, STACK_OF(X509) *ch
     free(report->hostname);
     report->hostname = NULL;
     if (params->hostname != NULL && (report->hostname = strdup(host)) == NULL)
+        goto nomem;
+    free(report->file_arg);
+    report->file_arg = NULL;
+    if (params->file_name != NULL && (report->file_arg = tc_shell_quote(params->file_name)) == NULL)
         goto nomem;
 
     X509 *leaf = sk_X509_value(given, 0);

@@ -282,6 +282,7 @@ typedef struct tc_report {
     size_t chain_bytes;        /* the chain's size in the TLS Certificate message
                                   (its body: each DER certificate with its framing),
                                   what client limits count; 0 before tc_verify */
+    char *file_arg;            /* file_name shell-quoted for commands, or NULL; owned */
     int64_t evaluated_at;      /* the validation time (Unix seconds) that every day
                                   count of the report is measured from; 0 before tc_verify */
 
@@ -317,6 +318,8 @@ typedef struct tc_render_vars {
     const char *target;      /* "host:port" */
     const char *sni;         /* "-servername NAME" or "" */
     const char *trust;       /* tc_trust_describe() */
+    const char *leaf_file;   /* the leaf's file in commands: "leaf.pem" or the caller's file */
+    const char *chain_file;  /* the intermediates' file: "chain.pem" or the caller's file */
 } tc_render_vars;
 
 /* Renders a template: each {name} of tc_render_vars is replaced; "{{" is a
@@ -325,7 +328,9 @@ char *tc_render(const char *tmpl, const tc_render_vars *vars);
 
 /* Appends a problem of `kind`, rendering message / fix / inspect command
  * from the table with vars (inspect uses see_live when report->target is
- * set, see_file otherwise).  openssl_reason may be NULL.  Problems equal
+ * set, see_file otherwise), once: what the report knows of its context
+ * fills the variables vars leaves NULL ({target}, {sni} from server_name,
+ * {leaf_file} and {chain_file} from file_arg).  openssl_reason may be NULL.  Problems equal
  * in (kind, depth) are merged: the first wins. */
 TC_MUST_USE tc_status tc_report_add(tc_report *r, tc_kind kind, int depth,
                                     int openssl_code,
@@ -354,6 +359,9 @@ typedef struct tc_verify_params {
     STACK_OF(X509_CRL) *crls;  /* borrowed, NULL: no revocation check */
     const char *const *required_ekus; /* borrowed: short names or dotted OIDs the leaf must carry; NULL/0: the purpose's own */
     size_t n_required_ekus;
+    const char *file_name;     /* the chain file the caller read, or NULL: the "see it
+                                  by hand" commands name it (shell-quoted) instead of
+                                  leaf.pem / chain.pem */
 } tc_verify_params;
 
 /* Sets defaults: now, server purpose, max_depth -1, min_days 30. */
