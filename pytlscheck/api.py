@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import (Any, Callable, Dict, Hashable, Iterable, List, Optional, Sequence, Tuple,
+from typing import (Any, Callable, Hashable, Iterable, List, Optional, Sequence, Tuple,
                     Union)
 
 from . import _core, _defaults
