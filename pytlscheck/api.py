@@ -315,7 +315,8 @@ def verify_chain(chain: ChainInput, *, hostname: Optional[str] = None,
     # A chain read from a file: the "see it by hand" commands name it (it
     # holds the leaf first, what `openssl x509 -in` and `verify` read, and
     # the intermediates, for -untrusted).
-    file_name = os.fspath(chain) if source is not None else None
+    file_name = (os.fspath(chain) if source is not None and isinstance(chain, (str, os.PathLike))
+                 else None)
     result = _core.verify(data, store, hostname=host, at=ts, purpose=_purpose(purpose),
                           crls=_crls(crls), max_depth=depth, min_days=days,
                           min_remaining=frac, ekus=_ekus(ekus), what=what, file=file_name)
