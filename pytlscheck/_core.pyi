@@ -80,8 +80,8 @@ class Batch:
     @property
     def closed(self) -> bool: ...
 
-def kinds() -> List[Dict[str, str]]:
-    """Rows of the kinds table: name, severity, exception, cause, message,
+def kinds() -> List[Dict[str, Any]]:
+    """Rows of the kinds table: name, severity, exception, category, breaks_path, cause, message,
     fix, see_file, see_live; most fundamental first."""
 def parse_certificates(data: Union[_Bytes, Sequence[_Bytes]], what: str = ...) -> List[CertInfo]: ...
 def load_certificates(path: Union[str, bytes]) -> List[CertInfo]: ...

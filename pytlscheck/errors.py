@@ -341,6 +341,14 @@ class KindInfo:
     cause: str
     see_file: str
     see_live: str
+    #: "certificate", "connection" or "handshake": the exception's family
+    category: str = "certificate"
+    #: the kind says the path itself does not hold (no verified chain)
+    breaks_path: bool = False
+
+
+_CATEGORY_BASES = {"certificate": "CertificateProblem", "connection": "ConnectionProblem",
+                   "handshake": "HandshakeProblem"}
 
 
 def _load_kinds() -> Dict[str, KindInfo]:
@@ -353,10 +361,16 @@ def _load_kinds() -> Dict[str, KindInfo]:
             raise ImportError(
                 f"pytlscheck: the kinds table names the exception {row['exception']!r} "
                 f"for kind {row['name']!r}, which pytlscheck.errors does not define")
+        if not issubclass(exc, globals()[_CATEGORY_BASES[row["category"]]]):
+            raise ImportError(
+                f"pytlscheck: the kinds table puts {row['name']!r} among the "
+                f"{row['category']} problems, but {row['exception']} is not a "
+                f"{_CATEGORY_BASES[row['category']]}")
         kinds[row["name"]] = KindInfo(
             name=row["name"], severity=row["severity"], exception=exc,
             message=row["message"], fix=row["fix"], cause=row["cause"],
-            see_file=row["see_file"], see_live=row["see_live"])
+            see_file=row["see_file"], see_live=row["see_live"],
+            category=row["category"], breaks_path=row["breaks_path"])
     return kinds
 
 

@@ -94,20 +94,27 @@ def test_connection_exceptions_are_also_builtins(kind, bases):
 
 
 def test_category_of_each_kind():
-    cert = {"expired", "not_yet_valid", "hostname_mismatch", "incomplete_chain", "self_signed",
-            "untrusted_root", "unknown_root", "weak_signature", "weak_key", "revoked", "invalid_purpose",
-            "invalid_ca", "path_length_exceeded", "name_constraints_violation",
-            "malformed_certificate", "chain_invalid", "expires_soon", "chain_too_large",
-            "leaf_not_first", "chain_wrong_order", "chain_duplicates",
-            "chain_unneeded_certificates", "chain_includes_root", "chain_extra_round_trip"}
-    conn = {"dns_failure", "connection_refused", "connection_timeout", "connection_reset"}
-    for name, info in pytlscheck.KINDS.items():
-        if name in cert:
-            assert issubclass(info.exception, pytlscheck.CertificateProblem), name
-        elif name in conn:
-            assert issubclass(info.exception, pytlscheck.ConnectionProblem), name
-        else:
-            assert issubclass(info.exception, pytlscheck.HandshakeProblem), name
+    """The table's category column is the exception's base class."""
+    bases = {"certificate": pytlscheck.CertificateProblem,
+             "connection": pytlscheck.ConnectionProblem,
+             "handshake": pytlscheck.HandshakeProblem}
+    seen = set()
+    for r in _core.kinds():
+        info = pytlscheck.KINDS[r["name"]]
+        assert issubclass(info.exception, bases[r["category"]]), r["name"]
+        for other, base in bases.items():
+            if other != r["category"]:
+                assert not issubclass(info.exception, base), r["name"]
+        seen.add(r["category"])
+    assert seen == set(bases)
+
+
+def test_kinds_that_break_the_path_leave_no_verified_chain():
+    breaking = {r["name"] for r in _core.kinds() if r["breaks_path"]}
+    assert breaking == {"incomplete_chain", "unknown_root", "untrusted_root", "self_signed",
+                        "invalid_ca", "path_length_exceeded", "name_constraints_violation",
+                        "revoked"}
+    assert all(r["category"] == "certificate" for r in _core.kinds() if r["breaks_path"])
 
 
 def _generator():

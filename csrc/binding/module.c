@@ -385,10 +385,13 @@ static PyObject *core_kinds(PyObject *module, PyObject *Py_UNUSED(ignored))
     for (int i = 0; i < TC_KIND__COUNT; i++) {
         const tc_kind_info *k = tc_kind_get((tc_kind)i);
         PyObject *d = Py_BuildValue(
-            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+            "{s:s, s:s, s:s, s:s, s:N, s:s, s:s, s:s, s:s, s:s}",
             "name", k->name,
             "severity", k->severity == TC_SEV_WARNING ? "warning" : "error",
             "exception", k->exception,
+            "category", k->category == TC_CAT_CONNECTION ? "connection"
+                        : k->category == TC_CAT_HANDSHAKE ? "handshake" : "certificate",
+            "breaks_path", PyBool_FromLong(k->breaks_path),
             "cause", k->cause,
             "message", k->message,
             "fix", k->fix,

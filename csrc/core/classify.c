@@ -996,18 +996,10 @@ static const cls_row *row_for(int code)
     return &UNKNOWN_ROW;
 }
 
-static const tc_kind PATH_BREAKING_KINDS[] = {
-    TC_KIND_INCOMPLETE_CHAIN, TC_KIND_UNKNOWN_ROOT, TC_KIND_UNTRUSTED_ROOT, TC_KIND_SELF_SIGNED,
-    TC_KIND_INVALID_CA, TC_KIND_PATH_LENGTH_EXCEEDED,
-    TC_KIND_NAME_CONSTRAINTS_VIOLATION, TC_KIND_REVOKED,
-};
-
 int tc_kind_breaks_path(tc_kind kind)
 {
-    for (size_t i = 0; i < sizeof(PATH_BREAKING_KINDS) / sizeof(PATH_BREAKING_KINDS[0]); i++)
-        if (PATH_BREAKING_KINDS[i] == kind)
-            return 1;
-    return 0;
+    const tc_kind_info *k = tc_kind_get(kind);
+    return k != NULL && k->breaks_path;
 }
 
 int tc_classify_blocks_trust(int code)

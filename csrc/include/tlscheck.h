@@ -70,17 +70,25 @@ tc_status tc_error_set(tc_error *err, tc_errcode code, const char *fmt, ...)
 typedef enum tc_severity { TC_SEV_ERROR = 0, TC_SEV_WARNING = 1 } tc_severity;
 
 typedef enum tc_kind {
-#define TC_KIND(id, name, sev, exc, cause, msg, fix, see_file, see_live) TC_KIND_##id,
+#define TC_KIND(id, name, sev, exc, cat, breaks, cause, msg, fix, see_file, see_live) TC_KIND_##id,
 #include "../core/kinds.h"
 #undef TC_KIND
     TC_KIND__COUNT
 } tc_kind;
+
+typedef enum tc_category {
+    TC_CAT_CERTIFICATE = 0,    /* CertificateProblem */
+    TC_CAT_CONNECTION = 1,     /* ConnectionProblem */
+    TC_CAT_HANDSHAKE = 2       /* HandshakeProblem */
+} tc_category;
 
 typedef struct tc_kind_info {
     tc_kind kind;
     const char *name;          /* stable string, e.g. "expired" */
     tc_severity severity;
     const char *exception;     /* Python exception class name */
+    tc_category category;      /* the exception's family */
+    int breaks_path;           /* the path does not hold: no verified chain */
     const char *cause;         /* the typical cause, for docs (plain text) */
     const char *message;       /* template, see tc_render() */
     const char *fix;           /* template */
