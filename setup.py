@@ -54,14 +54,15 @@ if sanitize:
     extra_compile += [f"-fsanitize={sanitize}", "-fno-omit-frame-pointer", "-g", "-O1"]
     extra_link += [f"-fsanitize={sanitize}"]
 
-sources = sorted(glob.glob("csrc/core/*.c")) + sorted(glob.glob("csrc/binding/*.c"))
+sources = sorted(glob.glob("csrc/core/*/*.c")) + sorted(glob.glob("csrc/binding/*.c"))
 
 setup(
     ext_modules=[
         Extension(
             "pytlscheck._core",
             sources=sources,
-            include_dirs=["csrc/include", "csrc/core"] + include_dirs,
+            include_dirs=["csrc/include", "csrc/core", "csrc/core/x509", "csrc/core/conn",
+                          "csrc/core/explain"] + include_dirs,
             library_dirs=library_dirs,
             libraries=libraries,
             extra_compile_args=extra_compile,

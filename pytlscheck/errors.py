@@ -1,6 +1,6 @@
 """The exceptions of pytlscheck, and the problem kinds they stand for.
 
-Every problem kind in the C core's table (``csrc/core/kinds.h``) names the
+Every problem kind in the C core's table (``csrc/include/tc_kinds.h``) names the
 exception class raised for it; :data:`KINDS` maps each kind name to a
 :class:`KindInfo` holding that class.  ``tests/test_kinds.py`` proves the
 two sides match.

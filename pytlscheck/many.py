@@ -2,7 +2,7 @@
 :func:`check_async` and :func:`check_many_async`.
 
 One thread drives every check of a batch in the C core (``_core.Batch``,
-csrc/core/multi.c): non-blocking sockets under epoll, one deadline per
+csrc/core/conn/multi.c): non-blocking sockets under epoll, one deadline per
 check, at most ``concurrency`` checks in flight, the GIL released while it
 waits.  A check's timeout starts when it starts, not when it was queued.
 Trust stores and TLS client contexts are made once per distinct ``trust``

@@ -260,7 +260,7 @@ def test_trust_loaded_once_per_distinct_value(pki, server, monkeypatch, tmp_path
 
 def test_shared_intermediate_signature_checked_once_per_batch(pki, server):
     """The root's signature on the intermediate every endpoint serves is
-    verified once, then remembered (csrc/core/sigcache.c); the leaf's
+    verified once, then remembered (csrc/core/x509/sigcache.c); the leaf's
     signature is verified for every check."""
     from pytlscheck import _core
     _core.sigcache_clear()

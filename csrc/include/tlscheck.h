@@ -64,14 +64,14 @@ tc_status tc_error_set(tc_error *err, tc_errcode code, const char *fmt, ...)
     TC_PRINTF(3, 4);
 
 /* ------------------------------------------------------------------ */
-/* Problem kinds: generated from csrc/core/kinds.h (the one table)     */
+/* Problem kinds: generated from csrc/include/tc_kinds.h (the one table)     */
 /* ------------------------------------------------------------------ */
 
 typedef enum tc_severity { TC_SEV_ERROR = 0, TC_SEV_WARNING = 1 } tc_severity;
 
 typedef enum tc_kind {
 #define TC_KIND(id, name, sev, exc, cat, breaks, cause, msg, fix, see_file, see_live) TC_KIND_##id,
-#include "../core/kinds.h"
+#include "tc_kinds.h"
 #undef TC_KIND
     TC_KIND__COUNT
 } tc_kind;

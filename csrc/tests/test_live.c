@@ -29,8 +29,8 @@
 #include <arpa/inet.h>
 #include "tlscheck.h"
 #include "tc_mint.h"
-#include "../core/live_internal.h"
-#include "../core/text.h"
+#include "../core/conn/live_internal.h"
+#include "../core/explain/text.h"
 #include "tc_test.h"
 
 #define MARGIN 1.5   /* seconds a check may take past its timeout (valgrind is slow) */

@@ -1,4 +1,4 @@
-"""The web-PKI rules of csrc/core/policy.c, on chains minted here, not taken
+"""The web-PKI rules of csrc/core/x509/policy.c, on chains minted here, not taken
 from the x509-limbo suite: each rule the suite decides is checked again on
 a certificate built to break that rule and nothing else, next to its good
 twin (the same chain without the flaw), which must pass.

@@ -5,7 +5,7 @@
 static const tc_kind_info KINDS[TC_KIND__COUNT] = {
 #define TC_KIND(id, name_, sev, exc, cat, breaks, cause_, msg, fix_, file_, live_) \
     { TC_KIND_##id, name_, sev, exc, cat, breaks, cause_, msg, fix_, file_, live_ },
-#include "kinds.h"
+#include "tc_kinds.h"
 #undef TC_KIND
 };
 
