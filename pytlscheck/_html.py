@@ -19,6 +19,8 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Sequence, Tuple
 
 from ._defaults import MIN_DAYS
+from ._text import _handshake_line, _summary, _title, checked_at, days_phrase, verdict
+from ._words import short_name
 
 __all__ = ["render_html"]
 
@@ -89,14 +91,12 @@ def _validity_bar(cert: Any, now: datetime, mark_label: str = "today") -> str:
 
 
 def _days_text(cert: Any, now: datetime) -> str:
-    from ._text import days_phrase
 
     return days_phrase(cert, now)[0]
 
 
 def _cert_box(cert: Any, status: str, kinds: Sequence[str], role: str, now: datetime,
               mark_label: str = "today") -> str:
-    from .certificate import short_name
 
     label = cert.label if hasattr(cert, "label") else cert.subject
     issuer = "itself (self-signed)" if cert.self_signed else short_name(cert.issuer)
@@ -175,7 +175,6 @@ def _cert_status(report: Any) -> Dict[str, Tuple[str, List[str]]]:
 
 
 def _report_html(report: Any) -> str:
-    from ._text import _handshake_line, _summary, _title, checked_at, verdict
 
     now, elsewhen = checked_at(report)
     mark_label = f"{now:%Y-%m-%d}, the date checked" if elsewhen else "today"
@@ -209,7 +208,6 @@ def _report_html(report: Any) -> str:
             parts.append(_cert_box(cert, st, kinds, role, now, mark_label))
         last = chain[-1]
         if not verified and not last.self_signed:
-            from .certificate import short_name
             parts.append(_arrow())
             parts.append(
                 '<div data-role="missing" style="border:2px dashed #c62828;border-radius:4px;'

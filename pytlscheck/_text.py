@@ -27,7 +27,8 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ._defaults import MIN_DAYS
-from .certificate import days_until, short_name
+from ._words import days_until, short_name
+from .errors import ConnectionProblem, HandshakeProblem
 
 __all__ = ["render_text", "verdict", "Style", "days_phrase", "one_line", "reason_words"]
 
@@ -336,3 +337,192 @@ def kinds_of(reports: Iterable[Any]) -> List[str]:
             if p.kind not in seen:
                 seen.append(p.kind)
     return seen
+
+
+# ---- the long form: Report.explain() -------------------------------------------
+#
+# For a person new to TLS: a verdict sentence, background, what was
+# checked, then each problem with what is wrong, its usual cause, the fix
+# and the command that shows it by hand.
+
+#: the width explain() wraps at (a fixed width: its text goes to logs too)
+EXPLAIN_WIDTH = 78
+
+
+def _subject_line(self: Any) -> str:
+    if self.is_live:
+        return f"the TLS endpoint {self.target}"
+    if self.source:
+        return f"the certificate chain in {self.source}"
+    return "the certificate chain"
+
+def verdict_sentence(self: Any) -> str:
+    """One line: passes or fails, with counts."""
+    what = _subject_line(self)
+    n_err, n_warn = len(self.errors), len(self.warnings)
+    if n_err:
+        first = self.errors[0]
+        more = f" and {n_err - 1} more" if n_err > 1 else ""
+        warn = f", plus {n_warn} warning{'s' if n_warn != 1 else ''}" if n_warn else ""
+        if issubclass(first.exception, ConnectionProblem):
+            outcome = "No TLS connection could be made."
+        elif issubclass(first.exception, HandshakeProblem):
+            outcome = "The TLS handshake failed."
+        else:
+            outcome = "Clients will refuse it."
+        return (f"FAIL: {what} has a problem: {first.kind.replace('_', ' ')}"
+                f"{more}{warn}. {outcome}")
+    if n_warn:
+        return (f"OK, WITH {n_warn} WARNING{'S' if n_warn != 1 else ''}: {what} passes "
+                "today, but needs attention.")
+    return f"OK: {what} passes every check."
+
+def explain(self: Any) -> str:
+    """A plain-English explanation a person new to TLS can act on:
+    the verdict, what was checked, then each problem with what is wrong,
+    why it matters, how to fix it and how to see it by hand."""
+    out: List[str] = [verdict_sentence(self)]
+    primer = _primer(self)
+    if primer:
+        out += _wrap_long(primer, "")
+    out.append("")
+    out += _explain_checked(self)
+    if self.problems:
+        out.append("")
+        out.append("What is wrong (most fundamental first: fix the first one first):"
+                   if self.errors else "Warnings:")
+        for n, p in enumerate(self.problems, 1):
+            out.append("")
+            out += _explain_problem(self, n, p)
+    else:
+        out.append("")
+        out.append("Nothing to fix: the chain leads to a trusted root, every certificate "
+                   "is within its validity dates"
+                   + (f", the leaf names {self.hostname}" if self.hostname else "")
+                   + ", and the keys and signatures are strong enough.")
+    return "\n".join(out).rstrip() + "\n"
+
+def _primer(self: Any) -> str:
+    """One paragraph of background for a reader new to TLS."""
+    if not self.errors:
+        return ""
+    first = self.errors[0].exception
+    if issubclass(first, ConnectionProblem):
+        return ("No TCP connection to the server could be made, so TLS never started and "
+                "no certificate could be checked; the first problem below says why.")
+    if issubclass(first, HandshakeProblem):
+        return ("A TCP connection was made, but the TLS handshake (where client and "
+                "server agree on a protocol version and cipher and the server shows "
+                "its certificate) did not complete; the first problem below says why.")
+    return ("Background: a TLS client (a browser, curl, Python) accepts a server only "
+            "when its certificate names the host being called, is within its "
+            "validity dates, uses strong keys and signatures, and leads through the "
+            "intermediate certificates the server sends to a root certificate the "
+            "client already trusts. The problems below break that.")
+
+def _explain_checked(self: Any) -> List[str]:
+    out = ["What was checked:"]
+    if self.is_live:
+        conn = f"Target: {self.target}"
+        if self.address:
+            conn += f"; the address that answered: {self.address}"
+            if self.port is not None:
+                conn += f" port {self.port}"
+        if self.server_name:
+            conn += f"; the name sent as SNI: {self.server_name}"
+        out += _wrap_long(conn + ".", "  ")
+        if self.protocol:
+            tls = f"TLS: {self.protocol}"
+            if self.cipher:
+                tls += f", cipher {self.cipher}"
+            if self.group:
+                tls += f", key exchange {self.group}"
+            if self.alpn:
+                tls += f", ALPN {self.alpn}"
+            out += _wrap_long(tls + ".", "  ")
+        t = self.timings
+        if any(v is not None for v in t.values()):
+            parts = [f"{k} {v:.1f} ms" for k, v in t.items() if v is not None]
+            out += _wrap_long("Timings: " + ", ".join(parts) + ".", "  ")
+        if self.client_certificate_requested:
+            names = "; ".join(self.client_ca_names) or "any CA"
+            out += _wrap_long(f"The server asked for a client certificate (accepted CAs: {names}).", "  ")
+        if self.peer_banner:
+            # The core already escaped it (\r, \xNN): print it as it is.
+            out += _wrap_long(f'The peer answered with: "{self.peer_banner}"', "  ")
+    if self.hostname:
+        out += _wrap_long(f"Host name to match: {self.hostname}.", "  ")
+    if self.trust:
+        out += _wrap_long(f"Trusted roots: {self.trust}.", "  ")
+    if self.chain:
+        label = "served by the server" if self.is_live else "as given"
+        out.append(f"  Certificates {label} (leaf first):")
+        for i, c in enumerate(self.chain):
+            out += _describe_cert(i, c, self.checked_at)
+    elif self.is_live:
+        out.append("  No certificate was received.")
+    if self.path is not None and self.chain:
+        if self.verified_chain:
+            path = " -> ".join(c.label for c in self.verified_chain)
+            out += _wrap_long(f"Path to a trusted root: {path}.", "  ")
+        else:
+            path = " -> ".join(c.label for c in self.path)
+            out += _wrap_long(f"Path built (it does not reach a trusted root): {path}.", "  ")
+    return out
+
+def _explain_problem(self: Any, n: int, p: Any) -> List[str]:
+    where = ""
+    if p.certificate is not None:
+        role = "the leaf" if p.depth == 0 else f"certificate {p.depth} of the path"
+        where = f" ({role}: {p.certificate.label})"
+    out = [f"{n}. [{p.severity}] {p.kind}{where}"]
+    out += _wrap_long("What is wrong: " + p.message, "   ")
+    cause = p.cause
+    if cause:
+        out += _wrap_long("Usual cause: " + cause, "   ")
+    out += _wrap_long("How to fix it: " + p.fix, "   ")
+    if p.inspect_command:
+        out.append("   See it by hand:")
+        out.append("     " + p.inspect_command)
+    words = reason_words(p)
+    if words:
+        out += _wrap_long(words[0].upper() + words[1:] + ".", "   ")
+    return out
+
+
+def _wrap_long(text: str, indent: str) -> List[str]:
+    return textwrap.wrap(text, EXPLAIN_WIDTH, initial_indent=indent,
+                         subsequent_indent=indent + "  ", break_on_hyphens=False,
+                         break_long_words=False) or [indent]
+
+
+def _describe_cert(i: int, c: Any, now: datetime) -> List[str]:
+    """Lines describing certificate i of a chain, its validity judged at
+    `now` (the report's checked_at: verify_chain(at=...) or the real now)."""
+
+    role = "leaf" if i == 0 else ("root" if c.self_signed else "intermediate")
+    out = [f"    [{i}] {c.label} ({role})"]
+    ind = "        "
+    if c.self_signed:
+        out += _wrap_long("issued by itself (self-signed)", ind)
+    else:
+        out += _wrap_long(f"issued by {short_name(c.issuer)}", ind)
+    state, _colour = days_phrase(c, now)
+    out += _wrap_long(f"valid {c.not_before:%Y-%m-%d %H:%M} to {c.not_after:%Y-%m-%d %H:%M} UTC "
+                 f"({state})", ind)
+    key = f"{c.key_type} {c.key_bits} bits"
+    if c.key_curve:
+        key += f" ({c.key_curve})"
+    out += _wrap_long(f"key {key}, signed with {c.signature_algorithm}", ind)
+    names = list(c.dns_names) + [str(a) for a in c.ip_addresses]
+    if i == 0:
+        out += _wrap_long("names: " + (", ".join(names) if names else
+                                  "none (no Subject Alternative Name)"), ind)
+    if c.is_ca:
+        out += _wrap_long("may sign other certificates (CA)", ind)
+    return out
+
+
+def pretty(obj: Any, cycle: bool) -> str:
+    """IPython's pretty text for a Report, Certificate or Problem."""
+    return repr(obj) if cycle else str(render_text(obj))

@@ -14,7 +14,8 @@ import os
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
-from . import _core
+from . import _core, _html, _text
+from ._words import days_until, short_name
 
 __all__ = ["Certificate"]
 
@@ -48,32 +49,6 @@ def _ip(text: str) -> Any:
     except ValueError:
         # The core escapes odd lengths as text; keep it rather than fail.
         return text
-
-
-def short_name(dn: Optional[str]) -> str:
-    """``CN=...`` of an RFC 4514 name when it has a CN, else the whole name."""
-    if not dn:
-        return "(empty name)"
-    parts: List[str] = []
-    cur = []
-    escaped = False
-    for ch in dn:
-        if escaped:
-            cur.append(ch)
-            escaped = False
-        elif ch == "\\":
-            cur.append(ch)
-            escaped = True
-        elif ch in ",+":
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    parts.append("".join(cur))
-    for part in parts:
-        if part.strip().upper().startswith("CN="):
-            return part.strip()
-    return dn
 
 
 class Certificate:
@@ -322,37 +297,10 @@ class Certificate:
         return f"<Certificate {self.label}, {validity}, {issuer}>"
 
     def _repr_html_(self) -> Optional[str]:
-        try:
-            from ._html import render_html
-        except ImportError:
-            return None
-        return render_html(self)
+        return _html.render_html(self)
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(_pretty(self, cycle))
-
-
-def _pretty(obj: Any, cycle: bool) -> str:
-    """IPython pretty text: the surfaces' renderer when present."""
-    if not cycle:
-        try:
-            from . import _text
-        except ImportError:
-            _text = None  # type: ignore[assignment]
-        render = getattr(_text, "render_text", None) if _text is not None else None
-        if render is not None:
-            return str(render(obj))
-    return repr(obj)
-
-
-def days_until(when: datetime, now: Optional[datetime] = None) -> int:
-    """Whole days from now until `when`, truncated toward zero: the one
-    rounding rule of every day count, the same as the core's messages
-    ("in 4 days", "3 days ago", "9 days from now"). Negative once past."""
-    now = now or datetime.now(timezone.utc)
-    seconds = (when - now).total_seconds()
-    days = int(abs(seconds) // 86400)
-    return days if seconds >= 0 else -days
+        p.text(_text.pretty(self, cycle))
 
 
 def iso(when: Optional[datetime]) -> Optional[str]:

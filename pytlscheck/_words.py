@@ -1,0 +1,44 @@
+"""Rules the model and both views share, each written once: how whole days
+are counted, and the short form of a name.  No rendering here."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import List, Optional
+
+__all__ = ["days_until", "short_name"]
+
+
+def short_name(dn: Optional[str]) -> str:
+    """``CN=...`` of an RFC 4514 name when it has a CN, else the whole name."""
+    if not dn:
+        return "(empty name)"
+    parts: List[str] = []
+    cur = []
+    escaped = False
+    for ch in dn:
+        if escaped:
+            cur.append(ch)
+            escaped = False
+        elif ch == "\\":
+            cur.append(ch)
+            escaped = True
+        elif ch in ",+":
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    for part in parts:
+        if part.strip().upper().startswith("CN="):
+            return part.strip()
+    return dn
+
+
+def days_until(when: datetime, now: Optional[datetime] = None) -> int:
+    """Whole days from now until `when`, truncated toward zero: the one
+    rounding rule of every day count, the same as the core's messages
+    ("in 4 days", "3 days ago", "9 days from now"). Negative once past."""
+    now = now or datetime.now(timezone.utc)
+    seconds = (when - now).total_seconds()
+    days = int(abs(seconds) // 86400)
+    return days if seconds >= 0 else -days
