@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 from ._defaults import MIN_DAYS
 from ._text import _handshake_line, _summary, _title, checked_at, days_phrase, verdict
-from ._words import short_name
+from ._words import FIX, SEE, short_name
 
 __all__ = ["render_html"]
 
@@ -149,10 +149,10 @@ def _problem_box(problem: Any) -> str:
         f'<div style="margin-top:3px">{_e(problem.message)}</div>',
     ]
     if getattr(problem, "fix", None):
-        parts.append(f'<div style="margin-top:3px"><strong>Fix:</strong> {_e(problem.fix)}</div>')
+        parts.append(f'<div style="margin-top:3px"><strong>{_e(FIX)}</strong> {_e(problem.fix)}</div>')
     cmd = getattr(problem, "inspect_command", None)
     if cmd:
-        parts.append(f'<div style="margin-top:3px"><strong>See it yourself:</strong> '
+        parts.append(f'<div style="margin-top:3px"><strong>{_e(SEE)}</strong> '
                      f'<code style="{_MONO};background:#f0f0f0;padding:1px 4px">{_e(cmd)}</code></div>')
     parts.append("</div>")
     return "".join(parts)

@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ._defaults import MIN_DAYS
-from ._words import days_until, short_name
+from ._words import FIX, SEE, days_until, short_name
 from .errors import ConnectionProblem, HandshakeProblem
 
 __all__ = ["render_text", "verdict", "Style", "days_phrase", "one_line", "reason_words"]
@@ -143,11 +143,11 @@ def _problem_lines(problem: Any, st: Style, width: int, cert_label: Optional[str
     lines = [f"    {tag} {st(problem.kind, 'bold')}{where}"]
     lines += _wrap(str(problem.message), "        ", width)
     if getattr(problem, "fix", None):
-        lines += _wrap("Fix: " + str(problem.fix), "        ", width)
+        lines += _wrap(f"{FIX} {problem.fix}", "        ", width)
     cmd = getattr(problem, "inspect_command", None)
     if cmd:
         # Never wrapped: it has to stay copy-pastable.
-        lines.append("        See it yourself: " + st(str(cmd), "cyan"))
+        lines.append(f"        {SEE} " + st(str(cmd), "cyan"))
     words = reason_words(problem)
     if words:
         lines.append("        " + st(f"({words})", "dim"))
@@ -480,9 +480,9 @@ def _explain_problem(self: Any, n: int, p: Any) -> List[str]:
     cause = p.cause
     if cause:
         out += _wrap_long("Usual cause: " + cause, "   ")
-    out += _wrap_long("How to fix it: " + p.fix, "   ")
+    out += _wrap_long(f"{FIX} {p.fix}", "   ")
     if p.inspect_command:
-        out.append("   See it by hand:")
+        out.append(f"   {SEE}")
         out.append("     " + p.inspect_command)
     words = reason_words(p)
     if words:

@@ -1,11 +1,17 @@
 """Rules the model and both views share, each written once: how whole days
-are counted, and the short form of a name.  No rendering here."""
+are counted, the short form of a name, and the labels of a problem's fix
+and command.  No rendering here."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import List, Optional
 
-__all__ = ["days_until", "short_name"]
+__all__ = ["days_until", "short_name", "FIX", "SEE"]
+
+#: The labels every surface (text, explain(), HTML, exception messages)
+#: puts before a problem's fix and its by-hand command.
+FIX = "Fix:"
+SEE = "See it yourself:"
 
 
 def short_name(dn: Optional[str]) -> str:

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Optional, Type
 
 from . import _core
+from ._words import FIX, SEE
 
 if TYPE_CHECKING:  # pragma: no cover
     from .report import Problem, Report
@@ -137,9 +138,9 @@ def _describe(problem: "Problem") -> str:
     """What is wrong and why (the problem's message), then what to do."""
     text = problem.message.strip()
     if problem.fix:
-        text += "\nHow to fix it: " + problem.fix.strip()
+        text += f"\n{FIX} " + problem.fix.strip()
     if problem.inspect_command:
-        text += "\nTo see it by hand: " + problem.inspect_command.strip()
+        text += f"\n{SEE} " + problem.inspect_command.strip()
     return text
 
 

@@ -51,7 +51,7 @@ def test_assert_tls_healthy_pass_and_fail_as_the_user_sees_it(pytester, lab):
         "*test_expired_service*",
         "E * FAIL: the TLS endpoint 127.0.0.1:* has a problem: expired*",
         "*What is wrong: *expired on *",
-        "*How to fix it: Renew the certificate*",
+        "*Fix: Renew the certificate*",
         "*openssl s_client -connect 127.0.0.1:*",
     ])
     # no traceback into pytlscheck's internals: only the user's own frame

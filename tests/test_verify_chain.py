@@ -509,7 +509,7 @@ def test_raise_for_problems_raises_first_error(inter, trust):
     assert exc.report is r and exc.problem is r.errors[0]
     text = str(exc)
     assert exc.problem.message in text
-    assert "How to fix it:" in text and exc.problem.fix in text
+    assert "Fix:" in text and exc.problem.fix in text
     assert not re.search(r"X509_V_ERR|^\d+$", text)
 
 
@@ -528,7 +528,7 @@ def test_explain_expired_chain(inter, trust):
     assert text.startswith("FAIL")
     assert "expired" in text and "3 days ago" in text
     assert "What is wrong" in text
-    assert "How to fix it" in text and "Renew the certificate" in text
+    assert "Fix: " in text and "See it yourself:" in text and "Renew the certificate" in text
     assert "openssl x509 -noout -dates" in text
     assert HOST in text and "pytlscheck Test Issuing CA" in text
     assert "EXPIRED" in text   # the chain listing marks the certificate
