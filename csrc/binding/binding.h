@@ -3,8 +3,10 @@
  *
  * The binding converts arguments in and results out, and does nothing else:
  * every decision about certificates is the core's (csrc/core).  module.c
- * holds the module definition, its state and the functions; convert.c turns
- * core structs into Python objects and Python arguments into core inputs.
+ * holds the module definition and its functions; batch.c the Batch type
+ * (module.c creates it; batch.c never calls module.c); convert.c turns
+ * core structs into Python objects and Python arguments into core inputs,
+ * for both.  The module state is declared here, so both read it directly.
  */
 #ifndef TC_BINDING_H
 #define TC_BINDING_H
@@ -79,11 +81,43 @@ int tcpy_check_params(tc_check_params *cp, vparams *vp, const char *host, int po
                       int purpose, PyObject *crls, int max_depth, int min_days,
                       double min_remaining, PyObject *ekus);
 
+/* The module's state (PEP 489 / 573: no C globals), read by module.c and
+ * batch.c alike, so neither calls into the other for it. */
+typedef struct {
+    PyTypeObject *TrustStore_Type;
+    PyTypeObject *Client_Type;
+    PyTypeObject *Batch_Type;      /* batch.c */
+    PyObject *ca_cache;            /* convert.c: CA certificate dicts by SHA-256 */
+} core_state;
+
+static inline core_state *tcpy_state(PyObject *module)
+{
+    return (core_state *)PyModule_GetState(module);
+}
+
+/* A _core.Client: owns one reference to its tc_client. */
+typedef struct {
+    PyObject_HEAD
+    tc_client *client;
+} ClientObject;
+
 /* The module's cache of CA certificate dicts (borrowed). */
-PyObject *tcpy_ca_cache(PyObject *module);
+static inline PyObject *tcpy_ca_cache(PyObject *module)
+{
+    return tcpy_state(module)->ca_cache;
+}
 
 /* The tc_client of a _core.Client (borrowed), or NULL with TypeError. */
-tc_client *tcpy_client_of(PyObject *module, PyObject *obj);
+static inline tc_client *tcpy_client_of(PyObject *module, PyObject *obj)
+{
+    core_state *st = tcpy_state(module);
+    if (!PyObject_TypeCheck(obj, st->Client_Type)) {
+        PyErr_Format(PyExc_TypeError, "client must be a Client, not %.80s",
+                     Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    return ((ClientObject *)obj)->client;
+}
 
 /* batch.c: the Batch type (many checks on one thread), made for module. */
 PyTypeObject *tcpy_batch_type_new(PyObject *module);

@@ -531,3 +531,70 @@ fail:
     Py_DECREF(seq);
     return NULL;
 }
+
+/* ---- verification parameters shared by verify() and check() ---------- */
+
+void tcpy_vparams_clear(vparams *v)
+{
+    sk_X509_CRL_pop_free(v->crls, X509_CRL_free);
+    v->crls = NULL;
+    PyMem_Free(v->ekus);
+    v->ekus = NULL;
+    Py_CLEAR(v->ekus_keep);
+}
+
+int tcpy_vparams_fill(vparams *v, const char *hostname, PyObject *at,
+                        int purpose, PyObject *crls, int max_depth, int min_days,
+                        double min_remaining, PyObject *ekus)
+{
+    size_t n = 0;
+    memset(v, 0, sizeof(*v));
+    tc_verify_params_init(&v->p);
+    v->p.hostname = hostname;
+    if (at != NULL && at != Py_None) {
+        double t = PyFloat_AsDouble(at);
+        if (t == -1.0 && PyErr_Occurred())
+            return -1;
+        v->p.at = (int64_t)t;
+        v->p.has_at = 1;
+    }
+    if (purpose != TC_PURPOSE_SERVER && purpose != TC_PURPOSE_CLIENT) {
+        PyErr_Format(PyExc_ValueError, "purpose must be PURPOSE_SERVER or PURPOSE_CLIENT, not %d", purpose);
+        return -1;
+    }
+    v->p.purpose = (tc_purpose)purpose;
+    v->p.max_depth = max_depth;
+    v->p.min_days = min_days;
+    v->p.min_remaining = min_remaining;
+    v->crls = tcpy_crls_from(crls, "the CRLs");
+    if (v->crls == NULL && PyErr_Occurred())
+        return -1;
+    v->p.crls = v->crls;
+    v->ekus = tcpy_strarray(ekus, "ekus", &v->ekus_keep, &n);
+    if (v->ekus == NULL) {
+        tcpy_vparams_clear(v);
+        return -1;
+    }
+    v->p.required_ekus = n ? v->ekus : NULL;
+    v->p.n_required_ekus = n;
+    return 0;
+}
+
+int tcpy_check_params(tc_check_params *cp, vparams *vp, const char *host, int port,
+                      const char *server_name, double timeout, PyObject *at,
+                      int purpose, PyObject *crls, int max_depth, int min_days,
+                      double min_remaining, PyObject *ekus)
+{
+    /* The port and the timeout are checked once, by the core
+     * (tc_check_new), whose error reaches Python as a ValueError. */
+    if (tcpy_vparams_fill(vp, NULL, at, purpose, crls, max_depth, min_days,
+                          min_remaining, ekus) < 0)
+        return -1;
+    memset(cp, 0, sizeof(*cp));
+    cp->host = host;
+    cp->port = port;
+    cp->server_name = server_name;
+    cp->timeout = timeout;
+    cp->verify = vp->p;
+    return 0;
+}

@@ -19,19 +19,7 @@
 
 #include <openssl/crypto.h>
 
-/* ---- module state ---------------------------------------------------- */
-
-typedef struct {
-    PyTypeObject *TrustStore_Type;
-    PyTypeObject *Client_Type;
-    PyTypeObject *Batch_Type;      /* batch.c */
-    PyObject *ca_cache;            /* convert.c: CA certificate dicts by SHA-256 */
-} core_state;
-
-static core_state *get_state(PyObject *module)
-{
-    return (core_state *)PyModule_GetState(module);
-}
+/* ---- module state: binding.h (core_state, tcpy_state) ----------------- */
 
 /* ---- TrustStore -------------------------------------------------------- */
 
@@ -198,7 +186,7 @@ static PyType_Spec TrustStore_spec = {
 
 static int trust_converter(PyObject *module, PyObject *obj, tc_trust **out)
 {
-    core_state *st = get_state(module);
+    core_state *st = tcpy_state(module);
     if (!PyObject_TypeCheck(obj, st->TrustStore_Type)) {
         PyErr_Format(PyExc_TypeError, "trust must be a TrustStore, not %.80s",
                      Py_TYPE(obj)->tp_name);
@@ -210,10 +198,6 @@ static int trust_converter(PyObject *module, PyObject *obj, tc_trust **out)
 
 /* ---- Client ------------------------------------------------------------ */
 
-typedef struct {
-    PyObject_HEAD
-    tc_client *client;
-} ClientObject;
 
 static PyObject *Client_new(PyTypeObject *tp, PyObject *args, PyObject *kwargs)
 {
@@ -230,7 +214,7 @@ static PyObject *Client_new(PyTypeObject *tp, PyObject *args, PyObject *kwargs)
 
     if (module == NULL)
         return NULL;
-    state = get_state(module);
+    state = tcpy_state(module);
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!|z*z*:Client", kwlist,
                                      state->TrustStore_Type, &trust_obj, &cert, &key))
         return NULL;
@@ -285,95 +269,6 @@ static PyType_Spec Client_spec = {
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
     .slots = Client_slots,
 };
-
-PyObject *tcpy_ca_cache(PyObject *module)
-{
-    return get_state(module)->ca_cache;
-}
-
-tc_client *tcpy_client_of(PyObject *module, PyObject *obj)
-{
-    core_state *st = get_state(module);
-    if (!PyObject_TypeCheck(obj, st->Client_Type)) {
-        PyErr_Format(PyExc_TypeError, "client must be a Client, not %.80s",
-                     Py_TYPE(obj)->tp_name);
-        return NULL;
-    }
-    return ((ClientObject *)obj)->client;
-}
-
-/* ---- verification parameters shared by verify() and check() ---------- */
-
-void tcpy_vparams_clear(vparams *v)
-{
-    sk_X509_CRL_pop_free(v->crls, X509_CRL_free);
-    v->crls = NULL;
-    PyMem_Free(v->ekus);
-    v->ekus = NULL;
-    Py_CLEAR(v->ekus_keep);
-}
-
-int tcpy_vparams_fill(vparams *v, const char *hostname, PyObject *at,
-                        int purpose, PyObject *crls, int max_depth, int min_days,
-                        double min_remaining, PyObject *ekus)
-{
-    size_t n = 0;
-    memset(v, 0, sizeof(*v));
-    tc_verify_params_init(&v->p);
-    v->p.hostname = hostname;
-    if (at != NULL && at != Py_None) {
-        double t = PyFloat_AsDouble(at);
-        if (t == -1.0 && PyErr_Occurred())
-            return -1;
-        v->p.at = (int64_t)t;
-        v->p.has_at = 1;
-    }
-    if (purpose != TC_PURPOSE_SERVER && purpose != TC_PURPOSE_CLIENT) {
-        PyErr_Format(PyExc_ValueError, "purpose must be PURPOSE_SERVER or PURPOSE_CLIENT, not %d", purpose);
-        return -1;
-    }
-    v->p.purpose = (tc_purpose)purpose;
-    v->p.max_depth = max_depth;
-    v->p.min_days = min_days;
-    v->p.min_remaining = min_remaining;
-    v->crls = tcpy_crls_from(crls, "the CRLs");
-    if (v->crls == NULL && PyErr_Occurred())
-        return -1;
-    v->p.crls = v->crls;
-    v->ekus = tcpy_strarray(ekus, "ekus", &v->ekus_keep, &n);
-    if (v->ekus == NULL) {
-        tcpy_vparams_clear(v);
-        return -1;
-    }
-    v->p.required_ekus = n ? v->ekus : NULL;
-    v->p.n_required_ekus = n;
-    return 0;
-}
-
-int tcpy_check_params(tc_check_params *cp, vparams *vp, const char *host, int port,
-                      const char *server_name, double timeout, PyObject *at,
-                      int purpose, PyObject *crls, int max_depth, int min_days,
-                      double min_remaining, PyObject *ekus)
-{
-    if (port < 1 || port > 65535) {
-        PyErr_Format(PyExc_ValueError, "port must be between 1 and 65535, not %d", port);
-        return -1;
-    }
-    if (!(timeout > 0)) {
-        PyErr_SetString(PyExc_ValueError, "timeout must be a positive number of seconds");
-        return -1;
-    }
-    if (tcpy_vparams_fill(vp, NULL, at, purpose, crls, max_depth, min_days,
-                          min_remaining, ekus) < 0)
-        return -1;
-    memset(cp, 0, sizeof(*cp));
-    cp->host = host;
-    cp->port = port;
-    cp->server_name = server_name;
-    cp->timeout = timeout;
-    cp->verify = vp->p;
-    return 0;
-}
 
 /* ---- module functions ------------------------------------------------ */
 
@@ -571,7 +466,7 @@ static PyObject *core_verify(PyObject *module, PyObject *args, PyObject *kwargs)
         tcpy_raise(&err);
         goto done;
     }
-    result = tcpy_report_dict(report, get_state(module)->ca_cache, 1);
+    result = tcpy_report_dict(report, tcpy_state(module)->ca_cache, 1);
 done:
     tc_report_free(report);
     sk_X509_pop_free(chain, X509_free);
@@ -661,7 +556,7 @@ static PyObject *core_check(PyObject *module, PyObject *args, PyObject *kwargs)
     const char *host, *server_name = NULL;
     int port, purpose = TC_PURPOSE_SERVER, max_depth = -1, min_days = 30;
     double timeout = 10.0, min_remaining = 0.0;
-    core_state *state = get_state(module);
+    core_state *state = tcpy_state(module);
     tc_check_params cp;
     tc_report *report = NULL;
     vparams vp;
@@ -679,7 +574,7 @@ static PyObject *core_check(PyObject *module, PyObject *args, PyObject *kwargs)
      * the GIL: many Python threads can check endpoints at once. */
     if (run_check(((ClientObject *)client_obj)->client, &cp, &report) < 0)
         goto done;
-    result = tcpy_report_dict(report, get_state(module)->ca_cache, 1);
+    result = tcpy_report_dict(report, tcpy_state(module)->ca_cache, 1);
 done:
     tc_report_free(report);
     tcpy_vparams_clear(&vp);
@@ -809,7 +704,7 @@ static PyMethodDef core_methods[] = {
 
 static int exec_types(PyObject *module)
 {
-    core_state *st = get_state(module);
+    core_state *st = tcpy_state(module);
     st->TrustStore_Type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &TrustStore_spec, NULL);
     if (st->TrustStore_Type == NULL)
         return -1;
@@ -841,7 +736,7 @@ static int exec_constants(PyObject *module)
 
 static int core_traverse(PyObject *module, visitproc visit, void *arg)
 {
-    core_state *st = get_state(module);
+    core_state *st = tcpy_state(module);
     Py_VISIT(st->TrustStore_Type);
     Py_VISIT(st->Client_Type);
     Py_VISIT(st->Batch_Type);
@@ -851,7 +746,7 @@ static int core_traverse(PyObject *module, visitproc visit, void *arg)
 
 static int core_clear(PyObject *module)
 {
-    core_state *st = get_state(module);
+    core_state *st = tcpy_state(module);
     Py_CLEAR(st->TrustStore_Type);
     Py_CLEAR(st->Client_Type);
     Py_CLEAR(st->Batch_Type);
