@@ -10,7 +10,17 @@ The checks run in a C core over the system OpenSSL; this package is its
 documented Python API (docs/api.md).  There is no switch that makes a
 failing chain pass.
 """
-from ._core import OPENSSL_VERSION
+try:
+    from ._core import OPENSSL_VERSION
+except ModuleNotFoundError as _exc:
+    if _exc.name != __name__ + "._core":
+        raise
+    # A bare "No module named 'pytlscheck._core'" does not say why (usually a
+    # source checkout shadowing the installed package): _nocore.py does.
+    from . import _nocore
+    _text_ = _nocore.message(__path__[0])
+    _nocore.exit_if_running_as_main(_text_)
+    raise ImportError(_text_, name=_exc.name, path=__path__[0]) from None
 from .api import HostnameMatch, check, match_hostname, verify, verify_chain
 from .certificate import Certificate
 from .many import (InvalidTargets, check_async, check_many, check_many_async,
