@@ -131,6 +131,11 @@ SCENARIOS: tuple[_Scenario, ...] = (
     _Scenario("wildcard_too_deep", "hostname_mismatch",
               "A wildcard *.lab.test asked for a.b.lab.test (a wildcard covers one label).",
               server_name="a.b.lab.test"),
+    _Scenario("bloated_chain", "chain_too_large",
+              "The chain file repeats the intermediate 250 times: over 100 KB, more than "
+              "OpenSSL-based clients (Python, curl) accept."),
+    _Scenario("optional_client_cert", "client_certificate_requested",
+              "The server asks for a client certificate but goes on without one."),
 )
 
 
@@ -357,6 +362,12 @@ def _build_handler(sc: _Scenario, pki: _LabPKI) -> tuple["Handler", str | None]:
     elif name == "wildcard_too_deep":
         cert, key = pki.leaf(names=("*.lab.test",), ips=())
         files = pki.server_files(name, cert, key, inter)
+    elif name == "bloated_chain":
+        cert, key = pki.leaf()
+        files = pki.server_files(name, cert, key, inter * 250)
+    elif name == "optional_client_cert":
+        cert, key = pki.leaf()
+        files = pki.server_files(name, cert, key, inter)
     else:  # pragma: no cover - SCENARIOS and this function go together
         raise AssertionError(f"no recipe for lab scenario {name!r}")
 
@@ -374,8 +385,9 @@ def _build_handler(sc: _Scenario, pki: _LabPKI) -> tuple["Handler", str | None]:
             ctx.minimum_version = ssl.TLSVersion.TLSv1
             ctx.maximum_version = ssl.TLSVersion.TLSv1
     ctx.load_cert_chain(chain_path, key_path)
-    if name == "client_cert_required":
-        ctx.verify_mode = ssl.CERT_REQUIRED
+    if name in ("client_cert_required", "optional_client_cert"):
+        ctx.verify_mode = (ssl.CERT_REQUIRED if name == "client_cert_required"
+                           else ssl.CERT_OPTIONAL)
         ctx.load_verify_locations(cadata=pki.root_cert)
     return _tls_handler(ctx, name), chain_path
 

@@ -42,7 +42,7 @@ def test_endpoint_yields_its_expected_kind(lab, scenario):
         assert report.ok and report.problems == [], report.explain()
     else:
         assert scenario.expected_kind in kinds(report), report.explain()
-        expected_severity = "warning" if scenario.expected_kind == "expires_soon" else "error"
+        expected_severity = pytlscheck.KINDS[scenario.expected_kind].severity
         first = next(p for p in report.problems if p.kind == scenario.expected_kind)
         assert first.severity == expected_severity
         assert report.ok == (expected_severity == "warning")
