@@ -35,7 +35,7 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple, Union
 
 __all__ = [
     "tls_server", "raw_server", "openssl_server", "closed_port", "blackhole_port",
-    "ipv6_available", "have_openssl_cli", "RAW_MODES",
+    "ipv6_available", "have_openssl_cli", "RAW_MODES", "foreign_client_env",
 ]
 
 Address = Tuple[str, int]
@@ -60,6 +60,16 @@ def ipv6_available() -> bool:
 
 def have_openssl_cli() -> bool:
     return shutil.which("openssl") is not None
+
+
+def foreign_client_env() -> dict:
+    """The environment for a third-party client (curl, ...) that a test runs
+    to compare verdicts: this process's, without the sanitizer runtime that
+    .ci/hardening.sh preloads (curl under a preloaded ASan never returns, even
+    from a refused connection; it is not our code to sanitize)."""
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    return env
 
 
 def _listen(host: str, backlog: int = 64) -> socket.socket:

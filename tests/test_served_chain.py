@@ -15,7 +15,7 @@ import pytest
 
 import pytlscheck
 from pki import CA, pem_of
-from servers import have_openssl_cli, openssl_server, tls_server
+from servers import foreign_client_env, have_openssl_cli, openssl_server, tls_server
 
 HOST = "served.test"
 needs_openssl = pytest.mark.skipif(not have_openssl_cli(), reason="needs the openssl CLI")
@@ -85,7 +85,7 @@ def test_curl_refuses_what_the_check_calls_too_large(pki, tmp_path):
     with tls_server(chain, pki["leaf"].key_pem) as (host, port):
         out = subprocess.run(["curl", "-sS", "--cacert", str(ca), "--resolve",
                               f"{HOST}:{port}:{host}", f"https://{HOST}:{port}/"],
-                             capture_output=True, text=True, timeout=30)
+                             capture_output=True, text=True, timeout=30, env=foreign_client_env())
         r = pytlscheck.check(f"{host}:{port}", server_name=HOST, trust=pki["root"].pem, timeout=5)
     assert out.returncode != 0 and "excessive message size" in out.stderr.lower(), out.stderr
     assert "chain_too_large" in r.kinds
