@@ -32,6 +32,7 @@ from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Text
 from . import __version__, _defaults, _text
 from ._core import OPENSSL_VERSION
 from ._target import _quote
+from .report import SCHEMA_VERSION
 
 __all__ = ["main", "EXIT_OK", "EXIT_WARNINGS", "EXIT_ERRORS", "EXIT_USAGE"]
 
@@ -40,8 +41,6 @@ EXIT_WARNINGS = 1
 EXIT_ERRORS = 2
 EXIT_USAGE = 3
 
-#: --json document layout version (docs/json-schema.md).
-JSON_SCHEMA_VERSION = 1
 #: Concurrent checks at most for the demo (each one thread blocked in the
 #: C core with the GIL released).  Target lists use check_many instead.
 MAX_WORKERS = 32
@@ -314,7 +313,7 @@ def exit_status(reports: Sequence[Any]) -> int:
 def _envelope(command: str, reports: Sequence[Any], status: int,
               **extra: Any) -> Dict[str, Any]:
     doc = {
-        "schema": JSON_SCHEMA_VERSION,
+        "schema": SCHEMA_VERSION,
         "tool": "pytlscheck",
         "version": _version(),
         "command": command,

@@ -11,7 +11,8 @@ from .errors import KINDS, TLSCheckError, exception_for
 
 __all__ = ["Report", "Problem"]
 
-#: Version of the to_dict()/to_json() layout (docs/api.md, "JSON schema").
+#: Version of the to_dict()/to_json() layout, and of the CLI's --json
+#: document that holds such reports (docs/json-schema.md): one number.
 SCHEMA_VERSION = 1
 
 

@@ -1,9 +1,15 @@
 """Each check is written once (issue 12): a finding OpenSSL and pytlscheck's
 own rules both see is reported once, with one verdict."""
+import base64
+import sys
 import warnings
+from pathlib import Path
 
 import pytlscheck
 from pki import CA, pem_of
+
+sys.path.insert(0, str(Path(__file__).parent / "conformance"))
+import _der  # noqa: E402  (the suite's DER helpers: re-signing an edited certificate)
 
 
 def test_max_depth_is_one_problem():
@@ -40,3 +46,22 @@ def test_dsa_2048_has_one_weak_key_verdict():
         assert len(weak) == 1 and weak[0].depth == depth, r.explain()
         assert "DSA" in weak[0].message and "Also:" not in weak[0].message
         assert not r.ok
+
+
+def test_an_undecodable_key_is_one_problem():
+    """A leaf whose subjectPublicKeyInfo does not decode (an RSA key that
+    is not an RSAPublicKey), signed by a trusted root: one problem, that
+    the key cannot be decoded, said once, and no made-up missing issuer
+    (OpenSSL cannot build a path through such a certificate at all)."""
+    root = CA.root("One Root")
+    leaf = root.leaf("one.test")
+    rsa = _der.encode(0x30, bytes.fromhex("06092a864886f70d010101") + b"\x05\x00")
+    spki = _der.encode(0x30, rsa + _der.encode(0x03, b"\x00\x30\x03\x02\x01"))
+    der = _der.resign(leaf.cert, root.key, _der.set_field(6, spki))
+    pem = ("-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der).decode()
+           + "-----END CERTIFICATE-----\n")
+    r = pytlscheck.verify_chain(pem, hostname="one.test", trust=root.pem)
+    assert r.kinds == ["malformed_certificate"], r.explain()
+    m = r.problems[0].message
+    assert m.count("its public key cannot be decoded") == 1 and "Also:" not in m, m
+    assert not r.ok

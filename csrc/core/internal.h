@@ -3,14 +3,6 @@
 #define TC_INTERNAL_H
 #include "tlscheck.h"
 
-/* Web-PKI rules OpenSSL leaves to the caller (RFC 5280 section 4.2, CA/B
- * Forum baseline requirements), checked on the path OpenSSL built (leaf
- * first, anchor last) or, when no path was built, on the given chain.
- * Adds problems to report; TC_FAIL only on allocation failure. */
-TC_MUST_USE tc_status tc_policy_check(tc_report *report, STACK_OF(X509) *path,
-                                      const tc_verify_params *params,
-                                      tc_error *err);
-
 /* Fills render vars describing the certificate at `depth` of report->chain
  * (cert/subject/issuer/dates) into caller-provided storage. */
 typedef struct tc_cert_vars {

@@ -602,12 +602,6 @@ static void fact_sigalg(const tc_judge *j, X509 *x, int depth, X509 *child, tb *
     b->len += strlen(b->p + b->len);
 }
 
-/* The smallest keys we accept (NIST SP 800-57, CA/B Forum BR 6.1.5). */
-static const struct { int type; int min_bits; const char *name; } KEY_MIN[] = {
-    { EVP_PKEY_RSA, 2048, "RSA" }, { EVP_PKEY_RSA_PSS, 2048, "RSA-PSS" },
-    { EVP_PKEY_DSA, 2048, "DSA" }, { EVP_PKEY_EC, 256, "EC" },
-};
-
 static void key_words(tb *b, EVP_PKEY *pk, const char *type)
 {
     tb_addf(b, "%d-bit %s", EVP_PKEY_get_bits(pk), type);
@@ -618,28 +612,10 @@ static void key_words(tb *b, EVP_PKEY *pk, const char *type)
         tb_addf(b, " (%s)", group);
 }
 
-int tc_fact_weak_key(X509 *x, char *out, size_t outlen)
-{
-    tb b;
-    tb_init(&b, out, outlen);
-    EVP_PKEY *pk = X509_get0_pubkey(x);
-    if (pk == NULL)
-        return 0;
-    int type = EVP_PKEY_get_base_id(pk);
-    for (size_t i = 0; i < sizeof(KEY_MIN) / sizeof(KEY_MIN[0]); i++)
-        if (KEY_MIN[i].type == type && EVP_PKEY_get_bits(pk) < KEY_MIN[i].min_bits) {
-            key_words(&b, pk, KEY_MIN[i].name);
-            return 1;
-        }
-    return 0;
-}
-
+/* The key OpenSSL found below its security level (codes 66, 67), in
+ * words; whether a key is weak is policy.c's rule. */
 static void fact_key(const tc_judge *j, X509 *x, int depth, X509 *child, tb *b)
 {
-    if (tc_fact_weak_key(x, b->p + b->len, b->cap - b->len)) {
-        b->len += strlen(b->p + b->len);
-        return;
-    }
     EVP_PKEY *pk = X509_get0_pubkey(x);
     if (pk != NULL)
         key_words(b, pk, OBJ_nid2sn(EVP_PKEY_get_base_id(pk)) ? OBJ_nid2sn(EVP_PKEY_get_base_id(pk)) : "");
@@ -1213,6 +1189,14 @@ static tc_status trust_rule(const tc_judge *j, const tc_verr *te, tc_error *err)
         return TC_OK;
     X509 *top = sk_X509_value(j->path, n - 1);
     int code = te ? te->code : 0;
+
+    /* OpenSSL cannot build a path through a certificate whose key it
+     * cannot decode (X509_self_signed fails, "internal error"): the
+     * missing issuer would be made up.  The undecodable key is the
+     * problem, and policy.c says it. */
+    for (int i = 0; i < n; i++)
+        if (X509_get0_pubkey(sk_X509_value(j->path, i)) == NULL)
+            return TC_OK;
 
     if (j->anchored) {
         /* The path reached an anchor and OpenSSL still did not trust it:

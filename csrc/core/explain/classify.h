@@ -1,7 +1,8 @@
 /*
  * classify.h - private interface between verify.c (runs OpenSSL's chain
- * validation and the checks it leaves to callers) and classify.c (turns
- * OpenSSL verify codes into problem kinds, and words every problem).
+ * validation), classify.c (turns OpenSSL verify codes into problem kinds,
+ * and words every problem), policy.c (the checks OpenSSL leaves to
+ * callers) and served.c (the chain as sent).
  */
 #ifndef TC_CLASSIFY_H
 #define TC_CLASSIFY_H
@@ -53,6 +54,15 @@ int tc_kind_breaks_path(tc_kind kind);
  * SAN): the short label of x that messages use, escaped, into out. */
 void tc_x509_label(char *out, size_t n, X509 *x);
 
+/* Every check OpenSSL leaves to the caller (policy.c), on the path
+ * OpenSSL built (leaf first, anchor last) or, when it built none, on the
+ * chain as given: over the whole path (validity at the caller's time, weak
+ * signatures, the leaf's purpose, the host name, the expiry window,
+ * max_depth), then the web-PKI profile rules per certificate.  Run after
+ * tc_classify_openssl: a rule OpenSSL also checks is said once, matched by
+ * its verify code.  TC_FAIL only on allocation failure. */
+TC_MUST_USE tc_status tc_policy_check(const tc_judge *j, tc_error *err);
+
 /* The served chain as clients receive it (served.c): the Certificate
  * message's size against what clients accept and against TCP's initial
  * window, the server's certificate first, and what the chain should not
@@ -76,9 +86,6 @@ void tc_fact_leaf_purpose(const tc_judge *j, X509 *leaf, char *out, size_t outle
 /* Weak signature hash (MD5, SHA-1, ...) on x: 1 and "SHA-1
  * (sha1WithRSAEncryption)" in out; 0 when the hash is fine. */
 int tc_fact_weak_signature(X509 *x, char *out, size_t outlen);
-/* Key below the minimum (RSA/DSA < 2048 bits, EC < 256): 1 and "1024-bit
- * RSA" in out; 0 when the key is fine (or unreadable). */
-int tc_fact_weak_key(X509 *x, char *out, size_t outlen);
 
 /* path_length_exceeded for the caller's max_depth (depth -1): `have` the
  * intermediates counted, 0 when unknown (OpenSSL cut the chain, code 22). */

@@ -1,10 +1,14 @@
 /*
- * policy.c - the web-PKI rules OpenSSL leaves to the caller.
+ * policy.c - every check OpenSSL leaves to the caller.
  *
  * tc_verify() lets OpenSSL build and check the path (signatures, validity,
- * basic constraints of intermediates, name constraints, purpose, CRLs);
- * this file then walks the path OpenSSL built and applies the profile
- * rules of RFC 5280 (section 4.1, 4.2) and of the CA/Browser Forum
+ * basic constraints of intermediates, name constraints, purpose, CRLs) and
+ * classify.c words what OpenSSL said.  This file alone then judges what
+ * OpenSSL does not: over the whole path, the validity period at the
+ * caller's time, weak signature hashes, the leaf's purpose, the host name
+ * (hostname.c's matcher), the expiry window and the caller's max_depth;
+ * and per certificate the profile rules of RFC 5280 (section 4.1, 4.2)
+ * and of the CA/Browser Forum
  * Baseline Requirements (BR) that OpenSSL does not check, or checks only
  * under X509_V_FLAG_X509_STRICT, which is too strict for real trust
  * stores (see below).
@@ -24,9 +28,12 @@
  * Findings are collected per (kind, certificate) and reported as one
  * problem whose {detail} lists every rule broken, so a certificate that
  * breaks three rules says all three.  A report holds one problem per
- * (kind, certificate): when verify.c already reported one (OpenSSL's
- * strict checks overlap with several rules here), the findings it does not
- * already say are appended to its message ("Also: ...").  Every loop over
+ * (kind, certificate): when one was already reported (OpenSSL's strict
+ * checks overlap with several rules here), the findings it does not
+ * already say are appended to its message ("Also: ...").  A finding that
+ * is the same rule as one of OpenSSL's checks carries that verify code,
+ * and is left out of a problem worded from that code: the match is by
+ * code, never by wording.  Every loop over
  * names or constraints is bounded (denial-of-service cases of the suite).
  */
 #include <arpa/inet.h>
@@ -51,16 +58,18 @@ enum {
 #define ROLE_ISSUED (ROLE_LEAF | ROLE_INTERMEDIATE)
 #define ROLE_ANY (ROLE_LEAF | ROLE_CA)
 
+/* OpenSSL's code for a key below its security level, by role. */
+#define KEY_TOO_SMALL(depth) ((depth) == 0 ? X509_V_ERR_EE_KEY_TOO_SMALL : X509_V_ERR_CA_KEY_TOO_SMALL)
+
 /* Bounds that keep a hostile certificate from making a check quadratic. */
 #define MAX_NAME_CHECKS (1L << 20)  /* names x constraints comparisons */
 #define MAX_CN_CHECKED 16           /* subject CN attributes compared with SANs */
 #define MAX_NAMES_LISTED 3          /* bad names quoted in one detail */
 
-/* One finding: a sentence fragment, and the phrase by which a problem
- * verify.c already reported (from OpenSSL's own check of the same rule)
- * is recognised as saying the same thing; NULL: never the same. */
+/* One finding: a sentence fragment, and the OpenSSL verify code of the
+ * same rule (X509_V_ERR_*; 0: OpenSSL has no such check). */
 typedef struct finding {
-    const char *same_as;
+    int same_code;
     char text[512];
 } finding;
 
@@ -73,6 +82,7 @@ typedef struct note {
 } note;
 
 typedef struct pol {
+    const tc_judge *j;
     tc_report *report;
     STACK_OF(X509) *path;
     const tc_verify_params *params;
@@ -84,10 +94,10 @@ typedef struct pol {
     int nomem;          /* a rule could not allocate: the check is incomplete */
 } pol;
 
-static void note_add(pol *p, tc_kind kind, const char *same_as, const char *fmt, ...)
+static void note_add(pol *p, tc_kind kind, int same_code, const char *fmt, ...)
     TC_PRINTF(4, 5);
 
-static void note_add(pol *p, tc_kind kind, const char *same_as, const char *fmt, ...)
+static void note_add(pol *p, tc_kind kind, int same_code, const char *fmt, ...)
 {
     note *nt = NULL;
     for (size_t i = 0; i < p->n_notes; i++)
@@ -106,7 +116,7 @@ static void note_add(pol *p, tc_kind kind, const char *same_as, const char *fmt,
         return;
     }
     finding *f = &nt->f[nt->n++];
-    f->same_as = same_as;
+    f->same_code = same_code;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(f->text, sizeof(f->text), fmt, ap);
@@ -122,13 +132,21 @@ static tc_problem *problem_at(tc_report *r, tc_kind kind, int depth)
     return NULL;
 }
 
-/* Appends " Also: a; b." to a problem verify.c reported first (problems
- * are one per kind and certificate), leaving out what it already says. */
+/* Does pr say what OpenSSL's check `code` found?  A problem is worded from
+ * one verify code at most (the first for its kind and certificate). */
+static int said_by(const tc_problem *pr, int code)
+{
+    return code != 0 && pr->openssl_code == code;
+}
+
+/* Appends " Also: a; b." to a problem reported first (problems are one
+ * per kind and certificate), leaving out the findings OpenSSL's own check
+ * of the same rule already made. */
 static tc_status amend(pol *p, tc_problem *pr, const note *nt)
 {
     size_t add = 0;
     for (size_t i = 0; i < nt->n; i++)
-        if (nt->f[i].same_as == NULL || strstr(pr->message, nt->f[i].same_as) == NULL)
+        if (!said_by(pr, nt->f[i].same_code))
             add += strlen(nt->f[i].text) + 2;
     if (add == 0)
         return TC_OK;
@@ -140,7 +158,7 @@ static tc_status amend(pol *p, tc_problem *pr, const note *nt)
     memcpy(m + len, " Also: ", sizeof(" Also: "));
     int first = 1;
     for (size_t i = 0; i < nt->n; i++) {
-        if (nt->f[i].same_as != NULL && strstr(pr->message, nt->f[i].same_as) != NULL)
+        if (said_by(pr, nt->f[i].same_code))
             continue;
         if (!first)
             strcat(m, "; ");
@@ -253,11 +271,11 @@ static void rule_version(pol *p, X509 *x, int depth, int role)
     if (v == X509_VERSION_3)
         return;
     if (X509_get_ext_count(x) > 0)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, "version 3 certificate",
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, X509_V_ERR_EXTENSIONS_REQUIRE_VERSION_3,
                  "it is an X.509 version %ld certificate but carries extensions, "
                  "which only version 3 allows (RFC 5280 section 4.1.2.1)", v + 1);
     else if (role != ROLE_ANCHOR && p->params->purpose == TC_PURPOSE_SERVER)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                  "it is an X.509 version %ld certificate; CA/B BR 7.1.1 requires "
                  "version 3, the only one that can carry subjectAltName and "
                  "basicConstraints", v + 1);
@@ -275,15 +293,15 @@ static void rule_serial(pol *p, X509 *x, int depth, int role)
         len--;
     }
     if (ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER && len > 0)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                  "its serial number is negative; RFC 5280 section 4.1.2.2 "
                  "requires a positive integer");
     else if (len == 0)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                  "its serial number is zero; RFC 5280 section 4.1.2.2 "
                  "requires a positive integer");
     else if (len + ((d[0] & 0x80) ? 1 : 0) > 20)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                  "its serial number is %d octets long; RFC 5280 section "
                  "4.1.2.2 allows at most 20", len + ((d[0] & 0x80) ? 1 : 0));
 }
@@ -304,7 +322,7 @@ static void rule_signature_fields(pol *p, X509 *x, int depth, int role)
         strcpy(n1, "?");
     if (o2 == NULL || OBJ_obj2txt(n2, sizeof(n2), o2, 0) <= 0)
         strcpy(n2, "?");
-    note_add(p, TC_KIND_MALFORMED_CERTIFICATE, "signature algorithm",
+    note_add(p, TC_KIND_MALFORMED_CERTIFICATE, X509_V_ERR_SIGNATURE_ALGORITHM_INCONSISTENCY,
              "its two signature algorithm fields differ (%s outside, %s "
              "inside the signed part); RFC 5280 section 4.1.1.2 requires "
              "them to be identical", n1, n2);
@@ -315,11 +333,11 @@ static void rule_signature_fields(pol *p, X509 *x, int depth, int role)
 static void rule_names(pol *p, X509 *x, int depth, int role)
 {
     if (X509_NAME_entry_count(X509_get_issuer_name(x)) == 0)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, "issuer name is empty",
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, X509_V_ERR_ISSUER_NAME_EMPTY,
                  "its issuer name is empty; RFC 5280 section 4.1.2.4 "
                  "requires a non-empty issuer");
     if ((role & ROLE_CA) && X509_NAME_entry_count(X509_get_subject_name(x)) == 0)
-        note_add(p, TC_KIND_INVALID_CA, NULL,
+        note_add(p, TC_KIND_INVALID_CA, 0,
                  "its subject name is empty; RFC 5280 section 4.1.2.6 "
                  "requires a CA certificate to have a non-empty subject");
 }
@@ -351,7 +369,7 @@ static void rule_duplicate_extensions(pol *p, X509 *x, int depth, int role)
         char name[80];
         if (OBJ_obj2txt(name, sizeof(name), v[i], 0) <= 0)
             strcpy(name, "?");
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                  "it carries the %s extension more than once; RFC 5280 "
                  "section 4.2 allows one instance of each extension", name);
         break;
@@ -378,7 +396,7 @@ static void rule_extensions_decode(pol *p, X509 *x, int depth, int role)
             continue;
         }
         int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                  "its %s extension cannot be decoded (its bytes do not follow "
                  "the syntax RFC 5280 gives it)", nid_name(nid));
     }
@@ -391,17 +409,17 @@ static const struct crit_rule {
     int must;
     int roles;
     const char *where;
-    const char *same_as;    /* how OpenSSL's strict check words it, if it has one */
+    int same_code;          /* OpenSSL's strict check of the same rule, or 0 */
 } CRIT_RULES[] = {
     { NID_authority_key_identifier, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.1.1",
-      "authorityKeyIdentifier extension is marked critical" },
+      X509_V_ERR_AUTHORITY_KEY_IDENTIFIER_CRITICAL },
     { NID_subject_key_identifier, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.1.2",
-      "subjectKeyIdentifier extension is marked critical" },
-    { NID_info_access, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.2.1", NULL },
-    { NID_sinfo_access, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.2.2", NULL },
-    { NID_freshest_crl, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.1.15", NULL },
-    { NID_policy_constraints, MUST_BE_CRITICAL, ROLE_ISSUED, "RFC 5280 section 4.2.1.11", NULL },
-    { NID_inhibit_any_policy, MUST_BE_CRITICAL, ROLE_ISSUED, "RFC 5280 section 4.2.1.14", NULL },
+      X509_V_ERR_SUBJECT_KEY_IDENTIFIER_CRITICAL },
+    { NID_info_access, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.2.1", 0 },
+    { NID_sinfo_access, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.2.2", 0 },
+    { NID_freshest_crl, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.1.15", 0 },
+    { NID_policy_constraints, MUST_BE_CRITICAL, ROLE_ISSUED, "RFC 5280 section 4.2.1.11", 0 },
+    { NID_inhibit_any_policy, MUST_BE_CRITICAL, ROLE_ISSUED, "RFC 5280 section 4.2.1.14", 0 },
 };
 
 static void rule_criticality(pol *p, X509 *x, int depth, int role)
@@ -414,7 +432,7 @@ static void rule_criticality(pol *p, X509 *x, int depth, int role)
         int crit = X509_EXTENSION_get_critical(X509_get_ext(x, idx)) != 0;
         if (crit != r->must)
             note_add(p, (r->nid == NID_policy_constraints || r->nid == NID_inhibit_any_policy)
-                            ? TC_KIND_INVALID_CA : TC_KIND_MALFORMED_CERTIFICATE, r->same_as,
+                            ? TC_KIND_INVALID_CA : TC_KIND_MALFORMED_CERTIFICATE, r->same_code,
                      "its %s extension is %s; %s requires it to be %s",
                      nid_name(r->nid), crit ? "marked critical" : "not marked critical",
                      r->where, r->must ? "critical" : "non-critical");
@@ -442,7 +460,7 @@ static void rule_nonempty_lists(pol *p, X509 *x, int depth, int role)
         if (ASN1_STRING_length(v) == 2 && d[0] == 0x30 && d[1] == 0x00)
             note_add(p, NONEMPTY_EXTS[i] == NID_policy_constraints
                             ? TC_KIND_INVALID_CA : TC_KIND_MALFORMED_CERTIFICATE,
-                     NONEMPTY_EXTS[i] == NID_subject_alt_name ? "subjectAltName extension is empty" : NULL,
+                     NONEMPTY_EXTS[i] == NID_subject_alt_name ? X509_V_ERR_EMPTY_SUBJECT_ALT_NAME : 0,
                      "its %s extension is empty (an empty list; RFC 5280 "
                      "requires at least one entry)", nid_name(NONEMPTY_EXTS[i]));
     }
@@ -464,18 +482,18 @@ static void rule_authority_key_id(pol *p, X509 *x, int depth, int role)
          * the extension are trusted (cve::cve-2024-0567). */
         if (crit == -1 && role != ROLE_ANCHOR &&
             X509_get_version(x) == X509_VERSION_3 && !(xflags(x) & EXFLAG_SS))
-            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, "no authorityKeyIdentifier",
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, X509_V_ERR_MISSING_AUTHORITY_KEY_IDENTIFIER,
                      "it has no authorityKeyIdentifier extension; RFC 5280 "
                      "section 4.2.1.1 requires one in every certificate that "
                      "is not self-signed");
         return;
     }
     if (akid->keyid == NULL)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                  "its authorityKeyIdentifier has no keyIdentifier field, which "
                  "RFC 5280 section 4.2.1.1 requires");
     if ((akid->issuer == NULL) != (akid->serial == NULL))
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                  "its authorityKeyIdentifier has %s without %s; X.509 "
                  "requires both fields or neither",
                  akid->issuer ? "authorityCertIssuer" : "authorityCertSerialNumber",
@@ -486,7 +504,7 @@ static void rule_authority_key_id(pol *p, X509 *x, int depth, int role)
     else if (xflags(x) & EXFLAG_SI)
         issuer = x;
     if (issuer != NULL && X509_check_akid(issuer, akid) != X509_V_OK)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL, issuer == x
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0, issuer == x
                  ? "its authorityKeyIdentifier does not describe its own key and "
                    "serial, although it is self-issued (CA/B BR 7.1.2.1.3)"
                  : "its authorityKeyIdentifier does not describe the certificate "
@@ -500,7 +518,7 @@ static void rule_subject_key_id(pol *p, X509 *x, int depth, int role)
 {
     if (X509_get_version(x) == X509_VERSION_3 && is_ca(x) &&
         !has_ext(x, NID_subject_key_identifier))
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, "without a subjectKeyIdentifier",
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, X509_V_ERR_MISSING_SUBJECT_KEY_IDENTIFIER,
                  "it is a CA certificate without a subjectKeyIdentifier "
                  "extension, which RFC 5280 section 4.2.1.2 requires");
 }
@@ -513,18 +531,13 @@ static void rule_basic_constraints(pol *p, X509 *x, int depth, int role)
     uint32_t ku = X509_get_key_usage(x);   /* all bits when absent */
     int has_ku = (f & EXFLAG_KUSAGE) != 0;
     if (has_ku && ku == 0)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                  "its keyUsage extension has no bit set; RFC 5280 section "
                  "4.2.1.3 requires at least one");
     if (role == ROLE_LEAF) {
-        if (f & EXFLAG_CA)
-            note_add(p, TC_KIND_INVALID_PURPOSE, "CA certificate",
-                     "it is a CA certificate (basicConstraints cA=TRUE) used as "
-                     "the end-entity certificate; CA/B BR 7.1.2.7.8 requires "
-                     "cA=FALSE there, and Firefox refuses it "
-                     "(MOZILLA_PKIX_ERROR_CA_CERT_USED_AS_END_ENTITY)");
-        else if (has_ku && (ku & KU_KEY_CERT_SIGN))
-            note_add(p, TC_KIND_INVALID_PURPOSE, "keyCertSign",
+        /* A CA certificate as the leaf: check_leaf_purpose says so. */
+        if (!(f & EXFLAG_CA) && has_ku && (ku & KU_KEY_CERT_SIGN))
+            note_add(p, TC_KIND_INVALID_PURPOSE, X509_V_ERR_KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA,
                      "its keyUsage asserts keyCertSign although it is not a CA "
                      "(basicConstraints cA is not TRUE); RFC 5280 section "
                      "4.2.1.3 forbids that");
@@ -534,14 +547,14 @@ static void rule_basic_constraints(pol *p, X509 *x, int depth, int role)
     if (idx < 0) {
         /* A version 1 anchor cannot carry extensions at all. */
         if (X509_get_version(x) == X509_VERSION_3)
-            note_add(p, TC_KIND_INVALID_CA, NULL,
+            note_add(p, TC_KIND_INVALID_CA, 0,
                      "it has no basicConstraints extension; RFC 5280 section "
                      "4.2.1.9 requires every CA certificate to carry one with "
                      "cA=TRUE");
         return;
     }
     if (!(f & EXFLAG_CA)) {
-        note_add(p, TC_KIND_INVALID_CA, NULL,
+        note_add(p, TC_KIND_INVALID_CA, 0,
                  "its basicConstraints does not assert cA=TRUE (RFC 5280 "
                  "section 4.2.1.9)");
         return;
@@ -550,12 +563,12 @@ static void rule_basic_constraints(pol *p, X509 *x, int depth, int role)
      * basicConstraints. */
     if (role == ROLE_INTERMEDIATE &&
         !X509_EXTENSION_get_critical(X509_get_ext(x, idx)))
-        note_add(p, TC_KIND_INVALID_CA, "basicConstraints extension is not marked critical",
+        note_add(p, TC_KIND_INVALID_CA, X509_V_ERR_CA_BCONS_NOT_CRITICAL,
                  "its basicConstraints extension is not marked critical; RFC "
                  "5280 section 4.2.1.9 requires it to be critical in a CA "
                  "certificate");
     if (has_ku && !(ku & KU_KEY_CERT_SIGN))
-        note_add(p, TC_KIND_INVALID_CA, NULL,
+        note_add(p, TC_KIND_INVALID_CA, 0,
                  "its keyUsage does not include keyCertSign (RFC 5280 section "
                  "4.2.1.3)");
 }
@@ -617,21 +630,19 @@ static void rule_extended_key_usage(pol *p, X509 *x, int depth, int role)
     int any = eku_has_nid(eku, NID_anyExtendedKeyUsage);
     if (role == ROLE_LEAF && p->params->purpose == TC_PURPOSE_SERVER) {
         if (any)
-            note_add(p, TC_KIND_INVALID_PURPOSE, NULL,
+            note_add(p, TC_KIND_INVALID_PURPOSE, 0,
                      "its extendedKeyUsage includes anyExtendedKeyUsage, which "
                      "CA/B BR 7.1.2.7.10 forbids in a server certificate");
         if (crit)
-            note_add(p, TC_KIND_INVALID_PURPOSE, NULL,
+            note_add(p, TC_KIND_INVALID_PURPOSE, 0,
                      "its extendedKeyUsage extension is marked critical, which "
                      "CA/B BR 7.1.2.7.6 forbids in a server certificate");
     }
     char want[128];
     if (!any && missing_eku(p, eku, want, sizeof(want))) {
-        if (role == ROLE_LEAF)
-            note_add(p, TC_KIND_INVALID_PURPOSE, "extendedKeyUsage",
-                     "its extendedKeyUsage does not include %s", want);
-        else if (role == ROLE_INTERMEDIATE)
-            note_add(p, TC_KIND_INVALID_PURPOSE, NULL,
+        /* The leaf's: check_leaf_purpose says it. */
+        if (role == ROLE_INTERMEDIATE)
+            note_add(p, TC_KIND_INVALID_PURPOSE, X509_V_ERR_INVALID_PURPOSE,
                      "it is an intermediate CA whose extendedKeyUsage does not "
                      "include %s, so the certificates it issues may not be used "
                      "for that either (CA/B BR 7.1.2.2)", want);
@@ -710,12 +721,12 @@ static void rule_subject_alt_name(pol *p, X509 *x, int depth, int role)
     if (gens == NULL) {
         /* crit >= 0: present but undecodable, see rule_extensions_decode */
         if (crit == -1 && subject_empty)
-            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                      "its subject is empty and it has no subjectAltName "
                      "extension, so it names nothing (RFC 5280 section 4.2.1.6)");
         else if (crit == -1 && p->params->purpose == TC_PURPOSE_SERVER &&
                  p->params->hostname == NULL)
-            note_add(p, TC_KIND_INVALID_PURPOSE, NULL,
+            note_add(p, TC_KIND_INVALID_PURPOSE, 0,
                      "it has no subjectAltName extension: TLS clients match "
                      "server names only against subjectAltName entries (RFC "
                      "6125, CA/B BR 7.1.2.7.12), so no client accepts it for "
@@ -723,12 +734,12 @@ static void rule_subject_alt_name(pol *p, X509 *x, int depth, int role)
         return;
     }
     if (subject_empty && !crit)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, "subjectAltName extension is not marked critical",
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, X509_V_ERR_EMPTY_SUBJECT_SAN_NOT_CRITICAL,
                  "its subject name is empty and its subjectAltName extension is "
                  "not marked critical, which RFC 5280 section 4.2.1.6 requires "
                  "when the subject is empty");
     if (!subject_empty && crit && p->params->purpose == TC_PURPOSE_SERVER)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                  "its subjectAltName extension is marked critical although its "
                  "subject is not empty; CA/B BR 7.1.2.7.12 requires it to be "
                  "non-critical then");
@@ -743,7 +754,7 @@ static void rule_subject_alt_name(pol *p, X509 *x, int depth, int role)
             if (why == NULL)
                 continue;
             printable(shown, sizeof(shown), d, len);
-            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                      "its subjectAltName entry DNS:%s is not a valid DNS name "
                      "(%s; RFC 5280 section 4.2.1.6)", shown, why);
             listed++;
@@ -751,7 +762,7 @@ static void rule_subject_alt_name(pol *p, X509 *x, int depth, int role)
             int len = ASN1_STRING_length(g->d.iPAddress);
             if (len == 4 || len == 16)
                 continue;
-            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                      "its subjectAltName has an IP address entry of %d bytes; "
                      "an address is 4 (IPv4) or 16 (IPv6) bytes (RFC 5280 "
                      "section 4.2.1.6)", len);
@@ -762,7 +773,7 @@ static void rule_subject_alt_name(pol *p, X509 *x, int depth, int role)
             if (email_valid(d, len))
                 continue;
             printable(shown, sizeof(shown), d, len);
-            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                      "its subjectAltName entry email:%s is not a mailbox "
                      "address (RFC 5280 section 4.2.1.6)", shown);
             listed++;
@@ -871,7 +882,7 @@ static void rule_common_name(pol *p, X509 *x, int depth, int role)
             cn_is_unicode_domain((const unsigned char *)cn, (size_t)len)) {
             char shown[400];
             printable(shown, sizeof(shown), (const unsigned char *)cn, (size_t)len);
-            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                      "its subject CN \"%s\" is a domain name in Unicode form; "
                      "CA/B BR 7.1.4.3 requires the CN to be a copy of a dNSName "
                      "entry, and those are ASCII (the xn-- form), so that no two "
@@ -888,7 +899,7 @@ static void rule_common_name(pol *p, X509 *x, int depth, int role)
                       (size_t)ASN1_STRING_length(g->d.dNSName));
         else if (!ip_text(g->d.iPAddress, san, sizeof(san)))
             strcpy(san, "?");
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                  "its subject CN \"%s\" names the same host as its "
                  "subjectAltName entry %s%s but is written differently; CA/B BR "
                  "7.1.4.3 requires the CN to be a character-for-character copy "
@@ -912,7 +923,7 @@ static void rule_name_constraints(pol *p, X509 *x, int depth, int role)
     if (idx < 0)
         return;
     if (!is_ca(x)) {
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                  "it carries a nameConstraints extension, which RFC 5280 "
                  "section 4.2.1.10 allows only in CA certificates");
         return;
@@ -923,12 +934,12 @@ static void rule_name_constraints(pol *p, X509 *x, int depth, int role)
     int np = nc->permittedSubtrees ? sk_GENERAL_SUBTREE_num(nc->permittedSubtrees) : -1;
     int ne = nc->excludedSubtrees ? sk_GENERAL_SUBTREE_num(nc->excludedSubtrees) : -1;
     if (np <= 0 && ne <= 0)
-        note_add(p, TC_KIND_INVALID_CA, NULL,
+        note_add(p, TC_KIND_INVALID_CA, 0,
                  "its nameConstraints extension lists neither permitted nor "
                  "excluded names; RFC 5280 section 4.2.1.10 and CA/B BR "
                  "7.1.2.5.2 require at least one");
     else if (np == 0 || ne == 0)
-        note_add(p, TC_KIND_INVALID_CA, NULL,
+        note_add(p, TC_KIND_INVALID_CA, 0,
                  "its nameConstraints extension has an empty %s list; RFC 5280 "
                  "section 4.2.1.10 requires each list present to name at least "
                  "one subtree", np == 0 ? "permitted" : "excluded");
@@ -943,7 +954,7 @@ static void rule_public_key(pol *p, X509 *x, int depth, int role)
 {
     EVP_PKEY *k = X509_get0_pubkey(x);
     if (k == NULL) {
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                  "its public key cannot be decoded");
         return;
     }
@@ -952,9 +963,9 @@ static void rule_public_key(pol *p, X509 *x, int depth, int role)
     case EVP_PKEY_RSA:
     case EVP_PKEY_RSA_PSS:
         if (bits < 2048)
-            note_add(p, TC_KIND_WEAK_KEY, "-bit RSA", "%d-bit RSA", bits);
+            note_add(p, TC_KIND_WEAK_KEY, KEY_TOO_SMALL(depth), "%d-bit RSA", bits);
         else if (bits % 8 != 0)
-            note_add(p, TC_KIND_WEAK_KEY, NULL,
+            note_add(p, TC_KIND_WEAK_KEY, 0,
                      "%d-bit RSA (a modulus that is not a whole number of "
                      "bytes, which CA/B BR 6.1.5 forbids)", bits);
         break;
@@ -963,7 +974,7 @@ static void rule_public_key(pol *p, X509 *x, int depth, int role)
         char group[80];
         size_t glen = 0;
         if (EVP_PKEY_get_group_name(k, group, sizeof(group), &glen) != 1 || glen == 0) {
-            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, "explicit curve parameters",
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, X509_V_ERR_EC_KEY_EXPLICIT_PARAMS,
                      "its %d-bit EC key spells out explicit curve parameters "
                      "instead of naming a curve, which CA/B BR 7.1.3.1.2 "
                      "forbids", bits);
@@ -974,13 +985,13 @@ static void rule_public_key(pol *p, X509 *x, int depth, int role)
             if (strcmp(group, CURVES[i]) == 0)
                 break;
         if (i == sizeof(CURVES) / sizeof(CURVES[0]))
-            note_add(p, TC_KIND_WEAK_KEY, "-bit EC",
+            note_add(p, TC_KIND_WEAK_KEY, KEY_TOO_SMALL(depth),
                      "%d-bit EC (curve %s; clients accept only P-256, P-384 "
                      "and P-521, CA/B BR 6.1.5)", bits, group);
         break;
     }
     case EVP_PKEY_DSA:
-        note_add(p, TC_KIND_WEAK_KEY, "DSA",
+        note_add(p, TC_KIND_WEAK_KEY, KEY_TOO_SMALL(depth),
                  "%d-bit DSA (DSA, which browsers no longer accept and CA/B "
                  "BR 6.1.5 forbids)", bits);
         break;
@@ -1016,10 +1027,10 @@ static void rule_validity_encoding(pol *p, X509 *x, int depth, int role)
 {
     const char *why;
     if ((why = time_encoding_error(X509_get0_notBefore(x))) != NULL)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                  "its notBefore is %s (RFC 5280 section 4.1.2.5)", why);
     if ((why = time_encoding_error(X509_get0_notAfter(x))) != NULL)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, NULL,
+        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
                  "its notAfter is %s (RFC 5280 section 4.1.2.5)", why);
 }
 
@@ -1104,7 +1115,7 @@ static void check_wildcards_vs_exclusions(pol *p)
                 printable(ws, sizeof(ws), w, wlen);
                 printable(cs, sizeof(cs), c, clen);
                 snprintf(who, sizeof(who), "%s", vars.cert ? vars.cert : "a CA above it");
-                note_add(p, TC_KIND_NAME_CONSTRAINTS_VIOLATION, NULL,
+                note_add(p, TC_KIND_NAME_CONSTRAINTS_VIOLATION, 0,
                          "its wildcard name %s covers %s, which %s excludes "
                          "(a client matching the wildcard would accept a name "
                          "the CA may not issue for; CVE-2025-61727)", ws, cs, who);
@@ -1115,7 +1126,7 @@ static void check_wildcards_vs_exclusions(pol *p)
         NAME_CONSTRAINTS_free(nc);
     }
     if (budget <= 0 && !found)
-        note_add(p, TC_KIND_NAME_CONSTRAINTS_VIOLATION, NULL,
+        note_add(p, TC_KIND_NAME_CONSTRAINTS_VIOLATION, 0,
                  "it has more names and its CAs more constraints than can be "
                  "checked in reasonable time (%ld comparisons); refused as a "
                  "denial-of-service guard", MAX_NAME_CHECKS);
@@ -1146,7 +1157,7 @@ static void check_constraint_volume(pol *p, int depth)
                     + sk_GENERAL_SUBTREE_num(nc->excludedSubtrees);
         NAME_CONSTRAINTS_free(nc);
         if (cons > MAX_NAME_CHECKS / names) {
-            note_add(p, TC_KIND_NAME_CONSTRAINTS_VIOLATION, NULL,
+            note_add(p, TC_KIND_NAME_CONSTRAINTS_VIOLATION, 0,
                      "it has %ld names and a CA above it %ld name constraints, "
                      "more than the %ld comparisons a verifier will make; refused "
                      "as a denial-of-service guard, so its names cannot be shown "
@@ -1154,28 +1165,6 @@ static void check_constraint_volume(pol *p, int depth)
             return;
         }
     }
-}
-
-/* The caller's max_depth counts intermediates, and like RFC 5280 6.1.4(l)
- * for pathLenConstraint it does not count self-issued ones (a CA's key
- * rollover certificate is not another CA). */
-static tc_status check_max_depth(pol *p)
-{
-    if (p->params->max_depth < 0 || p->n < 3)
-        return TC_OK;
-    int count = 0;
-    for (int d = 1; d < p->n - 1; d++)
-        if (!(xflags(sk_X509_value(p->path, d)) & EXFLAG_SI))
-            count++;
-    if (count <= p->params->max_depth)
-        return TC_OK;
-    char what[64];
-    snprintf(what, sizeof(what), "max_depth=%d", p->params->max_depth);
-    note_add(p, TC_KIND_PATH_LENGTH_EXCEEDED, NULL,
-             "the path has %d intermediate CA certificate%s (self-issued ones "
-             "not counted), more than the %d allowed", count,
-             count == 1 ? "" : "s", p->params->max_depth);
-    return notes_flush(p, -1, what);
 }
 
 /* RFC 5280 5.2.3: a CRL carries a CRLNumber.  A CRL without one, from the
@@ -1193,7 +1182,7 @@ static tc_status check_crls(pol *p)
             X509 *x = sk_X509_value(p->path, d);
             if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) != 0)
                 continue;
-            note_add(p, TC_KIND_CHAIN_INVALID, NULL,
+            note_add(p, TC_KIND_CHAIN_INVALID, 0,
                      "the CRL its issuer published has no CRLNumber extension, "
                      "which RFC 5280 section 5.2.3 requires, so its revocation "
                      "status cannot be judged");
@@ -1204,23 +1193,174 @@ static tc_status check_crls(pol *p)
     return TC_OK;
 }
 
-tc_status tc_policy_check(tc_report *report, STACK_OF(X509) *path,
-                          const tc_verify_params *params, tc_error *err)
+/* ------------------------------------------------------------------ */
+/* Over the whole path                                                 */
+/* ------------------------------------------------------------------ */
+
+/* The matcher's reason as a fragment after "is not valid for HOST: ". */
+static void reason_fragment(char *dst, size_t n, const char *src)
 {
+    snprintf(dst, n, "%s", src);
+    size_t len = strlen(dst);
+    while (len > 0 && (dst[len - 1] == '.' || dst[len - 1] == ' '))
+        dst[--len] = '\0';
+    /* "The ..." -> "the ...", but leave "CN", "IPv6", "SAN" alone. */
+    if (dst[0] >= 'A' && dst[0] <= 'Z' && dst[1] >= 'a' && dst[1] <= 'z')
+        dst[0] = (char)(dst[0] - 'A' + 'a');
+}
+
+static tc_status check_validity_period(const tc_judge *j, tc_error *err)
+{
+    /* OpenSSL checks every certificate's dates already; this keeps the
+     * rule whole whatever path OpenSSL took (merged by (kind, depth)). */
+    for (int i = 0; i < sk_X509_num(j->path); i++) {
+        X509 *x = sk_X509_value(j->path, i);
+        int64_t nb, na;
+        if (!tc_asn1_time_unix(X509_get0_notBefore(x), &nb)
+            || !tc_asn1_time_unix(X509_get0_notAfter(x), &na))
+            continue;   /* OpenSSL reports the bad encoding (13, 14) */
+        /* RFC 5280 section 4.1.2.5: notBefore through notAfter, inclusive. */
+        if (na < j->now && tc_judge_add(j, TC_KIND_EXPIRED, i, x, NULL, 0, "", err) != TC_OK)
+            return TC_FAIL;
+        if (nb > j->now && tc_judge_add(j, TC_KIND_NOT_YET_VALID, i, x, NULL, 0, "", err) != TC_OK)
+            return TC_FAIL;
+    }
+    return TC_OK;
+}
+
+static tc_status check_weak_signatures(const tc_judge *j, tc_error *err)
+{
+    int n = sk_X509_num(j->path);
+    char detail[256];
+    for (int i = 0; i < n; i++) {
+        X509 *x = sk_X509_value(j->path, i);
+        /* A trust anchor's own signature is never checked by anyone: the
+         * anchor is trusted for its key, not its signature.  Asked only
+         * of a weak signature: checking a self-signature costs as much as
+         * a handshake's signature check, on every live check. */
+        if (tc_fact_weak_signature(x, detail, sizeof(detail))
+            && !(i == n - 1 && j->anchored && tc_cert_self_signed(x))
+            && tc_judge_add(j, TC_KIND_WEAK_SIGNATURE, i, x, NULL, 0, detail, err) != TC_OK)
+            return TC_FAIL;
+    }
+    return TC_OK;
+}
+
+static tc_status check_expiry_window(const tc_judge *j, tc_error *err)
+{
+    const tc_verify_params *p = j->params;
+    for (int i = 0; i < sk_X509_num(j->path); i++) {
+        X509 *x = sk_X509_value(j->path, i);
+        int64_t nb, na;
+        if (!tc_asn1_time_unix(X509_get0_notBefore(x), &nb)
+            || !tc_asn1_time_unix(X509_get0_notAfter(x), &na) || na < j->now)
+            continue;   /* unreadable, or already expired: not a warning */
+        int64_t left = na - j->now, life = na - nb;
+        int by_days = p->min_days >= 0 && left < (int64_t)p->min_days * 86400;
+        int by_share = p->min_remaining > 0 && life > 0
+                       && (double)left < p->min_remaining * (double)life;
+        if (!by_days && !by_share)
+            continue;
+        char detail[200], share[120] = "";
+        if (by_share) {
+            long long pct10 = (long long)(p->min_remaining * 1000.0 + 0.5);
+            long long life_days = (long long)((life + 43200) / 86400);
+            if (pct10 % 10 == 0)
+                snprintf(share, sizeof(share), "less than %lld%% of its %lld-day lifetime left",
+                         pct10 / 10, life_days);
+            else
+                snprintf(share, sizeof(share), "less than %lld.%lld%% of its %lld-day lifetime left",
+                         pct10 / 10, pct10 % 10, life_days);
+        }
+        if (by_days && by_share)
+            snprintf(detail, sizeof(detail), " (less than the %d days required, and %s)",
+                     p->min_days, share);
+        else if (by_days)
+            snprintf(detail, sizeof(detail), " (less than the %d days required)", p->min_days);
+        else
+            snprintf(detail, sizeof(detail), " (%s)", share);
+        if (tc_judge_add(j, TC_KIND_EXPIRES_SOON, i, x, NULL, 0, detail, err) != TC_OK)
+            return TC_FAIL;
+    }
+    return TC_OK;
+}
+
+static tc_status check_hostname(const tc_judge *j, X509 *leaf, tc_error *err)
+{
+    const char *host = j->report->hostname;
+    if (host == NULL)
+        return TC_OK;
+    tc_host_match m;
+    memset(&m, 0, sizeof(m));
+    if (tc_hostname_check(leaf, host, strlen(host), &m, err) != TC_OK)
+        return TC_FAIL;
+    if (m.matched)
+        return TC_OK;
+    char detail[sizeof(m.reason)];
+    reason_fragment(detail, sizeof(detail), m.reason[0] ? m.reason
+                    : "none of its subjectAltName entries covers it");
+    return tc_judge_add(j, TC_KIND_HOSTNAME_MISMATCH, 0, leaf, NULL, 0, detail, err);
+}
+
+/* The caller's max_depth counts intermediates, and like RFC 5280 6.1.4(l)
+ * for pathLenConstraint it does not count self-issued ones (a CA's key
+ * rollover certificate is not another CA); the leaf and the anchor never
+ * count.  OpenSSL's own depth limit (code 22, worded by classify.c) cuts
+ * longer paths before they are built; this catches the rest exactly. */
+static tc_status check_max_depth(const tc_judge *j, tc_error *err)
+{
+    int n = sk_X509_num(j->path), have = 0;
+    if (!j->anchored || j->params->max_depth < 0)
+        return TC_OK;
+    for (int i = 1; i < n - 1; i++)
+        if (!(X509_get_extension_flags(sk_X509_value(j->path, i)) & EXFLAG_SI))
+            have++;
+    return have > j->params->max_depth ? tc_judge_max_depth(j, 0, have, err) : TC_OK;
+}
+
+/* Why the leaf may not serve the purpose (the words are classify.c's,
+ * which also words OpenSSL's own purpose check, code 26, with them). */
+static tc_status check_leaf_purpose(const tc_judge *j, tc_error *err)
+{
+    char detail[1024];
+    X509 *leaf = sk_X509_value(j->path, 0);
+    tc_fact_leaf_purpose(j, leaf, detail, sizeof(detail));
+    if (!detail[0])
+        return TC_OK;
+    return tc_judge_add(j, TC_KIND_INVALID_PURPOSE, 0, leaf, NULL, 0, detail, err);
+}
+
+/* The checks over the whole path, in the order their problems amend. */
+static tc_status check_path(const tc_judge *j, tc_error *err)
+{
+    if (check_max_depth(j, err) != TC_OK || check_leaf_purpose(j, err) != TC_OK
+        || check_validity_period(j, err) != TC_OK || check_weak_signatures(j, err) != TC_OK
+        || check_hostname(j, sk_X509_value(j->path, 0), err) != TC_OK
+        || check_expiry_window(j, err) != TC_OK)
+        return TC_FAIL;
+    return TC_OK;
+}
+
+tc_status tc_policy_check(const tc_judge *j, tc_error *err)
+{
+    STACK_OF(X509) *path = j->path;
     /* Only the header is set: p.notes (about 40 KB) is written before it
      * is read (note_add), so zeroing it would only cost time and cache. */
     pol p;
     p.n_notes = 0;
     p.nomem = 0;
-    p.report = report;
+    p.j = j;
+    p.report = j->report;
     p.path = path;
-    p.params = params;
+    p.params = j->params;
     p.err = err;
     p.n = path ? sk_X509_num(path) : 0;
     /* The time tc_verify measured from: one clock reading per report. */
-    p.now = report->evaluated_at;
+    p.now = j->now;
     if (p.n == 0)
         return TC_OK;
+    if (check_path(j, err) != TC_OK)
+        return TC_FAIL;
 
     for (int d = 0; d < p.n; d++) {
         X509 *x = sk_X509_value(path, d);
@@ -1235,7 +1375,7 @@ tc_status tc_policy_check(tc_report *report, STACK_OF(X509) *path,
         if (notes_flush(&p, d, NULL) != TC_OK)
             return TC_FAIL;
     }
-    if (check_max_depth(&p) != TC_OK || check_crls(&p) != TC_OK)
+    if (check_crls(&p) != TC_OK)
         return TC_FAIL;
     if (p.nomem)
         return tc_error_set(err, TC_E_NOMEM,

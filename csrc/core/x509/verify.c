@@ -6,10 +6,11 @@
  *    validation go on, so one run yields every problem, not only the first.
  * 2. classify.c turns those codes into problem kinds (a table), and decides
  *    self_signed / untrusted_root / incomplete_chain from the path's shape.
- * 3. The checks OpenSSL leaves to callers run over the path: weak signature
- *    hashes, weak keys, the leaf's purpose, the host name (hostname.c, never
- *    OpenSSL's matcher), the expiry window; then the web-PKI rules
- *    (policy.c).
+ * 3. policy.c runs every check OpenSSL leaves to callers over that path:
+ *    validity, weak signature hashes and keys, the leaf's purpose, the host
+ *    name (hostname.c, never OpenSSL's matcher), the expiry window, the
+ *    caller's max_depth, and the web-PKI profile rules; then served.c
+ *    judges the chain as it was sent, and the problems are ordered.
  *
  * Choices, and why:
  *  - X509_V_FLAG_X509_STRICT always: RFC 5280 encoding rules OpenSSL only
@@ -107,131 +108,6 @@ static int record_error(int ok, X509_STORE_CTX *ctx)
         return 0;
     }
     return 1;
-}
-
-/* The matcher's reason as a fragment after "is not valid for HOST: ". */
-static void reason_fragment(char *dst, size_t n, const char *src)
-{
-    snprintf(dst, n, "%s", src);
-    size_t len = strlen(dst);
-    while (len > 0 && (dst[len - 1] == '.' || dst[len - 1] == ' '))
-        dst[--len] = '\0';
-    /* "The ..." -> "the ...", but leave "CN", "IPv6", "SAN" alone. */
-    if (dst[0] >= 'A' && dst[0] <= 'Z' && dst[1] >= 'a' && dst[1] <= 'z')
-        dst[0] = (char)(dst[0] - 'A' + 'a');
-}
-
-static tc_status check_times(const tc_judge *j, tc_error *err)
-{
-    /* OpenSSL checks every certificate's dates already; this keeps the
-     * rule whole whatever path OpenSSL took (merged by (kind, depth)). */
-    for (int i = 0; i < sk_X509_num(j->path); i++) {
-        X509 *x = sk_X509_value(j->path, i);
-        int64_t nb, na;
-        if (!tc_asn1_time_unix(X509_get0_notBefore(x), &nb)
-            || !tc_asn1_time_unix(X509_get0_notAfter(x), &na))
-            continue;   /* OpenSSL reports the bad encoding (13, 14) */
-        /* RFC 5280 section 4.1.2.5: notBefore through notAfter, inclusive. */
-        if (na < j->now && tc_judge_add(j, TC_KIND_EXPIRED, i, x, NULL, 0, "", err) != TC_OK)
-            return TC_FAIL;
-        if (nb > j->now && tc_judge_add(j, TC_KIND_NOT_YET_VALID, i, x, NULL, 0, "", err) != TC_OK)
-            return TC_FAIL;
-    }
-    return TC_OK;
-}
-
-static tc_status check_weak(const tc_judge *j, tc_error *err)
-{
-    int n = sk_X509_num(j->path);
-    char detail[256];
-    for (int i = 0; i < n; i++) {
-        X509 *x = sk_X509_value(j->path, i);
-        /* A trust anchor's own signature is never checked by anyone: the
-         * anchor is trusted for its key, not its signature.  Asked only
-         * of a weak signature: checking a self-signature costs as much as
-         * a handshake's signature check, on every live check. */
-        if (tc_fact_weak_signature(x, detail, sizeof(detail))
-            && !(i == n - 1 && j->anchored && tc_cert_self_signed(x))
-            && tc_judge_add(j, TC_KIND_WEAK_SIGNATURE, i, x, NULL, 0, detail, err) != TC_OK)
-            return TC_FAIL;
-        if (tc_fact_weak_key(x, detail, sizeof(detail))
-            && tc_judge_add(j, TC_KIND_WEAK_KEY, i, x, NULL, 0, detail, err) != TC_OK)
-            return TC_FAIL;
-        if (X509_get0_pubkey(x) == NULL
-            && tc_judge_add(j, TC_KIND_MALFORMED_CERTIFICATE, i, x, NULL, 0,
-                            "its public key cannot be decoded", err) != TC_OK)
-            return TC_FAIL;
-    }
-    return TC_OK;
-}
-
-/* Intermediates of the anchored path, self-issued ones not counted
- * (RFC 5280 section 6.1.4 (l)); the leaf and the anchor never count. */
-static int count_intermediates(const tc_judge *j)
-{
-    int n = sk_X509_num(j->path), count = 0;
-    for (int i = 1; i < n - 1; i++) {
-        X509 *x = sk_X509_value(j->path, i);
-        if (X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) != 0)
-            count++;
-    }
-    return count;
-}
-
-static tc_status check_expiry_window(const tc_judge *j, tc_error *err)
-{
-    const tc_verify_params *p = j->params;
-    for (int i = 0; i < sk_X509_num(j->path); i++) {
-        X509 *x = sk_X509_value(j->path, i);
-        int64_t nb, na;
-        if (!tc_asn1_time_unix(X509_get0_notBefore(x), &nb)
-            || !tc_asn1_time_unix(X509_get0_notAfter(x), &na) || na < j->now)
-            continue;   /* unreadable, or already expired: not a warning */
-        int64_t left = na - j->now, life = na - nb;
-        int by_days = p->min_days >= 0 && left < (int64_t)p->min_days * 86400;
-        int by_share = p->min_remaining > 0 && life > 0
-                       && (double)left < p->min_remaining * (double)life;
-        if (!by_days && !by_share)
-            continue;
-        char detail[200], share[120] = "";
-        if (by_share) {
-            long long pct10 = (long long)(p->min_remaining * 1000.0 + 0.5);
-            long long life_days = (long long)((life + 43200) / 86400);
-            if (pct10 % 10 == 0)
-                snprintf(share, sizeof(share), "less than %lld%% of its %lld-day lifetime left",
-                         pct10 / 10, life_days);
-            else
-                snprintf(share, sizeof(share), "less than %lld.%lld%% of its %lld-day lifetime left",
-                         pct10 / 10, pct10 % 10, life_days);
-        }
-        if (by_days && by_share)
-            snprintf(detail, sizeof(detail), " (less than the %d days required, and %s)",
-                     p->min_days, share);
-        else if (by_days)
-            snprintf(detail, sizeof(detail), " (less than the %d days required)", p->min_days);
-        else
-            snprintf(detail, sizeof(detail), " (%s)", share);
-        if (tc_judge_add(j, TC_KIND_EXPIRES_SOON, i, x, NULL, 0, detail, err) != TC_OK)
-            return TC_FAIL;
-    }
-    return TC_OK;
-}
-
-static tc_status check_hostname(const tc_judge *j, X509 *leaf, tc_error *err)
-{
-    const char *host = j->report->hostname;
-    if (host == NULL)
-        return TC_OK;
-    tc_host_match m;
-    memset(&m, 0, sizeof(m));
-    if (tc_hostname_check(leaf, host, strlen(host), &m, err) != TC_OK)
-        return TC_FAIL;
-    if (m.matched)
-        return TC_OK;
-    char detail[sizeof(m.reason)];
-    reason_fragment(detail, sizeof(detail), m.reason[0] ? m.reason
-                    : "none of its subjectAltName entries covers it");
-    return tc_judge_add(j, TC_KIND_HOSTNAME_MISMATCH, 0, leaf, NULL, 0, detail, err);
 }
 
 /* 1 when OpenSSL's purpose check applies: the caller asked for nothing
@@ -529,33 +405,14 @@ tc_status tc_verify(tc_report *report, const tc_trust *trust, STACK_OF(X509) *ch
     if (tc_classify_openssl(&j, run.st.errs, run.st.n, err) != TC_OK)
         goto done;
 
-    int blocked = 0;
-    for (size_t i = 0; i < run.st.n; i++)
-        blocked |= tc_classify_blocks_trust(run.st.errs[i].code);
-    if (anchored && params->max_depth >= 0) {
-        int have = count_intermediates(&j);
-        if (have > params->max_depth) {
-            blocked = 1;
-            if (tc_judge_max_depth(&j, 0, have, err) != TC_OK)
-                goto done;
-        }
-    }
-
-    char detail[1024];
-    X509 *pleaf = sk_X509_value(report->path, 0);
-    tc_fact_leaf_purpose(&j, pleaf, detail, sizeof(detail));
-    if (detail[0]
-        && tc_judge_add(&j, TC_KIND_INVALID_PURPOSE, 0, pleaf, NULL, 0, detail, err) != TC_OK)
-        goto done;
-    if (check_times(&j, err) != TC_OK || check_weak(&j, err) != TC_OK
-        || check_hostname(&j, pleaf, err) != TC_OK || check_expiry_window(&j, err) != TC_OK)
-        goto done;
-
-    if (tc_policy_check(report, report->path, params, err) != TC_OK
+    if (tc_policy_check(&j, err) != TC_OK
         || tc_judge_served(&j, err) != TC_OK
         || tc_classify_vague(&j, run.st.errs, run.st.n, err) != TC_OK)
         goto done;
 
+    int blocked = 0;
+    for (size_t i = 0; i < run.st.n; i++)
+        blocked |= tc_classify_blocks_trust(run.st.errs[i].code);
     /* Verified: a path to an anchor whose links all hold (see CLS_BLOCKS in
      * classify.c), as OpenSSL and the web-PKI rules of policy.c judge. */
     for (size_t i = 0; i < report->n_problems; i++)
