@@ -48,3 +48,18 @@ def days_until(when: datetime, now: Optional[datetime] = None) -> int:
     seconds = (when - now).total_seconds()
     days = int(abs(seconds) // 86400)
     return days if seconds >= 0 else -days
+
+
+#: OpenSSL's X509_V_ERR_CA_BCONS_NOT_CRITICAL: a CA's basicConstraints not
+#: marked critical, which Python 3.13 and later refuse by default.
+_BCONS_NOT_CRITICAL = 89
+
+
+def this_python_note(openssl_code: int, version: tuple) -> str:
+    """The sentence a problem's message gains when the interpreter running
+    the check is itself a client that refuses what the problem describes
+    (Python 3.13+'s default context sets ssl.VERIFY_X509_STRICT); else ""."""
+    if openssl_code == _BCONS_NOT_CRITICAL and tuple(version[:2]) >= (3, 13):
+        return (f" This Python ({version[0]}.{version[1]}) is one of them: "
+                "ssl.create_default_context() here refuses this chain.")
+    return ""

@@ -13,9 +13,10 @@ Hierarchy::
     |   |   IncompleteChain, SelfSignedCertificate, UntrustedRoot,
     |   |   WeakSignature, WeakKey, CertificateRevoked, InvalidPurpose,
     |   |   InvalidCA, PathLengthExceeded, NameConstraintsViolation,
-    |   |   MalformedCertificate, ChainInvalid, ChainTooLarge, LeafNotFirst
+    |   |   InvalidPolicy, MalformedCertificate, ChainInvalid, ChainTooLarge,
+    |   |   LeafNotFirst
     |   +-- CertificateExpiresSoon          (warnings' exceptions: raised only
-    |   +-- ChainWrongOrder, ChainHasDuplicates, ChainHasUnneededCertificates,
+    |   +-- ProfileDeviation, ChainWrongOrder, ChainHasDuplicates, ChainHasUnneededCertificates,
     |       ChainIncludesRoot, ChainCostsRoundTrip   by raise_for_problems)
     +-- ConnectionProblem (also OSError)
     |   +-- DNSLookupFailed (also socket.gaierror)
@@ -62,6 +63,8 @@ __all__ = [
     "InvalidCA",
     "PathLengthExceeded",
     "NameConstraintsViolation",
+    "InvalidPolicy",
+    "ProfileDeviation",
     "MalformedCertificate",
     "ChainInvalid",
     "CertificateExpiresSoon",
@@ -207,6 +210,11 @@ class NameConstraintsViolation(CertificateProblem):
     """A name lies outside what the issuing CA may issue for."""
 
 
+class InvalidPolicy(CertificateProblem):
+    """No certificate policy is valid for the whole path, and a CA in it
+    requires one (RFC 5280 section 6.1)."""
+
+
 class MalformedCertificate(CertificateProblem):
     """A certificate is not well-formed X.509."""
 
@@ -217,6 +225,11 @@ class ChainInvalid(CertificateProblem):
 
 class CertificateExpiresSoon(CertificateProblem):
     """A warning: a certificate expires within the configured window."""
+
+
+class ProfileDeviation(CertificateProblem):
+    """A warning: a certificate breaks a rule RFC 5280 sets for issuers,
+    which clients accept (some strict ones excepted: the message says)."""
 
 
 class ChainTooLarge(CertificateProblem):

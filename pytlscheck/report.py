@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
-from . import _core, _html, _text
+from . import _core, _html, _text, _words
 from .certificate import Certificate, iso
 from .errors import KINDS, TLSCheckError, exception_for
 
@@ -226,7 +227,8 @@ class Report:
         problems = []
         for p in data.get("problems", ()):
             problems.append(Problem(
-                kind=p["kind"], severity=p["severity"], message=p["message"],
+                kind=p["kind"], severity=p["severity"],
+                message=p["message"] + _words.this_python_note(p["openssl_code"], sys.version_info),
                 fix=p["fix"], depth=p["depth"], openssl_code=p["openssl_code"],
                 openssl_reason=p["openssl_reason"],
                 inspect_command=p["inspect_command"],

@@ -199,7 +199,7 @@ ROWS: List[Any] = [
     # Validity encoding, RFC 5280 4.1.2.5
     ("leaf GeneralizedTime before 2050",
      _leaf_validity(_utc(NOW - dt.timedelta(days=1)), _der.generalized_time("20491231000000Z")),
-     {}, "malformed_certificate", 0),
+     {}, "profile_deviation", 0),
     ("leaf UTCTime for 2049", _leaf_validity(_utc(NOW - dt.timedelta(days=1)),
                                              _der.utc_time("491231000000Z")), {}, None, None),
 
@@ -223,13 +223,13 @@ ROWS: List[Any] = [
 
     # basicConstraints and keyUsage, RFC 5280 4.2.1.3 / 4.2.1.9, CA/B 7.1.2.7.8
     ("intermediate basicConstraints not critical", _chain(inter={"bc_critical": False}),
-     {}, "invalid_ca", 1),
+     {}, "profile_deviation", 1),
     ("intermediate without subjectKeyIdentifier", _chain(inter={"ski": False}), {},
      "malformed_certificate", 1),
     ("intermediate policyConstraints not critical",
      _chain(inter={"extra": [(x509.PolicyConstraints(require_explicit_policy=None,
                                                      inhibit_policy_mapping=0), False)]}),
-     {}, "invalid_ca", 1),
+     {}, "profile_deviation", 1),
     ("leaf is a CA", _chain(leaf={"ca": True, "eku": None}), {}, "invalid_purpose", 0),
     ("leaf keyCertSign without cA", _chain(leaf={"ku": {"key_cert_sign": True}}),
      {}, "invalid_purpose", 0),
@@ -315,7 +315,8 @@ ROWS: List[Any] = [
 
     # Trust anchors: what roots of the public store do is accepted
     ("anchor serial zero", _anchor_with(_der.set_field(_der.SERIAL, _der.integer(0))), {}, None, None),
-    ("anchor basicConstraints not critical", _chain(root={"bc_critical": False}), {}, None, None),
+    ("anchor basicConstraints not critical", _chain(root={"bc_critical": False}), {},
+     "profile_deviation", 2),
     ("anchor without keyUsage", _chain(root={"ku": {}}), {}, None, None),
     ("anchor without subjectKeyIdentifier", _chain(root={"ski": False}), {}, None, None),
     ("anchor without basicConstraints", _chain(root={"bc": False}), {}, "invalid_ca", 2),
@@ -328,7 +329,12 @@ ROWS: List[Any] = [
 def test_rule(name, build, kw, kind, depth):
     report = build().verify(**kw)
     errors = [(p.kind, p.depth) for p in report.problems if p.severity == "error"]
-    if kind is None:
+    if kind is not None and pytlscheck.KINDS[kind].severity == "warning":
+        # A rule for the issuer that relying parties accept: verifies, warned.
+        assert report.ok, f"{name}: expected to verify with {kind}, got {errors}"
+        warned = [(p.kind, p.depth) for p in report.problems if p.severity == "warning"]
+        assert (kind, depth) in warned, f"{name}: expected the warning {kind} at depth {depth}, got {warned}"
+    elif kind is None:
         assert report.ok, f"{name}: expected to verify, got {errors}: " + \
             "; ".join(p.message for p in report.errors)
     else:

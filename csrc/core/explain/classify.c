@@ -762,6 +762,9 @@ enum {
     /* Says only that OpenSSL stopped: worded only when nothing more
      * specific explains the refusal (tc_classify_vague). */
     CLS_VAGUE = 1 << 6,
+    /* No valid policy for the path (RFC 5280 6.1.5 (g)): OpenSSL names no
+     * certificate, so judge_policy finds the one whose constraint it was. */
+    CLS_POLICY = 1 << 7,
 };
 
 typedef struct cls_row {
@@ -857,10 +860,10 @@ static const cls_row ROWS[] = {
     ROW(X509_V_ERR_PROXY_CERTIFICATES_NOT_ALLOWED, INVALID_PURPOSE, 0, F_NONE,
         "it is a proxy certificate (RFC 3820), and proxy certificates are not accepted"),
     ROW(X509_V_ERR_INVALID_EXTENSION, MALFORMED_CERTIFICATE, 0, F_BADEXT, "{detail}"),
-    ROW(X509_V_ERR_INVALID_POLICY_EXTENSION, MALFORMED_CERTIFICATE, 0, F_NONE,
-        "its certificatePolicies or policyConstraints extension is invalid"),
-    ROW(X509_V_ERR_NO_EXPLICIT_POLICY, CHAIN_INVALID, CLS_BLOCKS, F_NONE,
-        "a CA in the chain requires an explicit certificate policy, and no policy is acceptable to every certificate"),
+    ROW(X509_V_ERR_INVALID_POLICY_EXTENSION, INVALID_POLICY, CLS_BLOCKS | CLS_POLICY, F_NONE,
+        "worded by judge_policy"),
+    ROW(X509_V_ERR_NO_EXPLICIT_POLICY, INVALID_POLICY, CLS_BLOCKS | CLS_POLICY, F_NONE,
+        "worded by judge_policy"),
     ROW(X509_V_ERR_DIFFERENT_CRL_SCOPE, CHAIN_INVALID, CLS_NOT_ANCHOR, F_NONE,
         NOCRL "the scope of the CRL from {issuer} does not cover it"),
     ROW(X509_V_ERR_UNSUPPORTED_EXTENSION_FEATURE, CHAIN_INVALID, 0, F_NONE,
@@ -946,9 +949,12 @@ static const cls_row ROWS[] = {
         "its subjectAltName extension is empty (RFC 5280 section 4.2.1.6)"),
     ROW(X509_V_ERR_EMPTY_SUBJECT_SAN_NOT_CRITICAL, MALFORMED_CERTIFICATE, 0, F_NONE,
         "its subject name is empty and its subjectAltName extension is not marked critical, which RFC 5280 section 4.2.1.6 requires"),
-    ROW2(X509_V_ERR_CA_BCONS_NOT_CRITICAL, INVALID_CA, CLS_NOT_ANCHOR, F_NONE,
-         "its basicConstraints extension is not marked critical, as RFC 5280 section 4.2.1.9 requires of a CA certificate, yet it signed {cert}",
-         "its basicConstraints says CA:TRUE but is not marked critical (RFC 5280 section 4.2.1.9)"),
+    /* A rule for the issuing CA, which most clients do not enforce: a
+     * warning, for roots too (Go Daddy Class 2, Starfield Class 2 and
+     * Chunghwa ePKI of the public store have one).  The Python layer adds
+     * whether this very interpreter is one of the clients that refuse it. */
+    ROW(X509_V_ERR_CA_BCONS_NOT_CRITICAL, PROFILE_DEVIATION, 0, F_NONE,
+        "its basicConstraints (CA:TRUE) is not marked critical, as RFC 5280 section 4.2.1.9 asks of the CA that issues it; most clients accept it, but Python 3.13 and later refuse it by default (ssl.create_default_context() sets ssl.VERIFY_X509_STRICT), and so does openssl verify -x509_strict"),
     ROW(X509_V_ERR_AUTHORITY_KEY_IDENTIFIER_CRITICAL, MALFORMED_CERTIFICATE, 0, F_NONE,
         "its authorityKeyIdentifier extension is marked critical, which RFC 5280 section 4.2.1.1 forbids"),
     ROW(X509_V_ERR_SUBJECT_KEY_IDENTIFIER_CRITICAL, MALFORMED_CERTIFICATE, 0, F_NONE,
@@ -1250,6 +1256,135 @@ static tc_status trust_rule(const tc_judge *j, const tc_verr *te, tc_error *err)
     return st;
 }
 
+/* ------------------------------------------------------------------ */
+/* Certificate policies (RFC 5280 section 6.1)                          */
+/* ------------------------------------------------------------------ */
+
+#define MAX_POLICIES_LISTED 4
+
+/* "1.2.3.4, 1.2.3.5" (anyPolicy by name), or "no policy". */
+static void list_policies(tb *b, X509 *x)
+{
+    CERTIFICATEPOLICIES *cp = X509_get_ext_d2i(x, NID_certificate_policies, NULL, NULL);
+    int n = cp ? sk_POLICYINFO_num(cp) : 0;
+    if (n <= 0)
+        tb_add(b, "no certificate policy");
+    for (int i = 0; i < n && i < MAX_POLICIES_LISTED; i++) {
+        if (i)
+            tb_add(b, ", ");
+        tb_add_obj(b, sk_POLICYINFO_value(cp, i)->policyid);
+    }
+    if (n > MAX_POLICIES_LISTED)
+        tb_addf(b, " and %d more", n - MAX_POLICIES_LISTED);
+    CERTIFICATEPOLICIES_free(cp);
+}
+
+/* Does a policyMappings of x map to or from anyPolicy (RFC 5280 4.2.1.5
+ * forbids both)? */
+static int maps_any_policy(X509 *x)
+{
+    POLICY_MAPPINGS *pm = X509_get_ext_d2i(x, NID_policy_mappings, NULL, NULL);
+    int found = 0;
+    for (int i = 0; pm != NULL && i < sk_POLICY_MAPPING_num(pm); i++) {
+        POLICY_MAPPING *m = sk_POLICY_MAPPING_value(pm, i);
+        found |= OBJ_obj2nid(m->issuerDomainPolicy) == NID_any_policy
+                 || OBJ_obj2nid(m->subjectDomainPolicy) == NID_any_policy;
+    }
+    sk_POLICY_MAPPING_pop_free(pm, POLICY_MAPPING_free);
+    return found;
+}
+
+/* One policy constraint of x: requireExplicitPolicy (which 0) or
+ * inhibitPolicyMapping (which 1), or -1 when absent. */
+static long policy_constraint(X509 *x, int which)
+{
+    POLICY_CONSTRAINTS *pc = X509_get_ext_d2i(x, NID_policy_constraints, NULL, NULL);
+    long v = -1;
+    if (pc != NULL) {
+        const ASN1_INTEGER *i = which == 0 ? pc->requireExplicitPolicy : pc->inhibitPolicyMapping;
+        if (i != NULL)
+            v = ASN1_INTEGER_get(i);
+        POLICY_CONSTRAINTS_free(pc);
+    }
+    return v;
+}
+
+/* The path has no valid policy although one is required (code 43), or a
+ * certificate's policy extensions are invalid (42).  The anchor's own
+ * extensions take no part (RFC 5280 6.1.1 (d)). */
+static tc_status judge_policy(const tc_judge *j, int code, tc_error *err)
+{
+    int n = sk_X509_num(j->path);
+    char detail[1400];
+    tb b;
+    tb_init(&b, detail, sizeof(detail));
+    int last = j->anchored ? n - 2 : n - 1;
+    if (code == X509_V_ERR_INVALID_POLICY_EXTENSION) {
+        for (int d = last; d >= 0; d--) {
+            X509 *x = sk_X509_value(j->path, d);
+            if (!(X509_get_extension_flags(x) & EXFLAG_INVALID_POLICY))
+                continue;
+            if (maps_any_policy(x))
+                tb_add(&b, "its policyMappings maps a policy to or from anyPolicy, which RFC 5280 "
+                           "section 4.2.1.5 forbids, so its policies cannot be processed");
+            else
+                tb_add(&b, "its certificatePolicies, policyMappings or policyConstraints extension "
+                           "is invalid (a policy listed twice, an empty list, or bytes that do not "
+                           "decode), so its policies cannot be processed");
+            return tc_judge_add(j, TC_KIND_INVALID_POLICY, d, x, NULL, code, detail, err);
+        }
+        tb_add(&b, "OpenSSL found a certificate's policy extensions invalid");
+        return tc_judge_add(j, TC_KIND_INVALID_POLICY, -1, NULL, "a certificate of the path",
+                            code, detail, err);
+    }
+
+    /* The highest certificate whose requireExplicitPolicy reaches the end
+     * of the path: its skipCerts is at most the number of certificates
+     * below it that are not self-issued (6.1.4 (h), (i); 6.1.5 (a), (b)). */
+    int req = -1;
+    long skip = -1;
+    for (int d = last; d >= 0; d--) {
+        int below = 0;
+        for (int k = 0; k < d; k++)
+            below += !(X509_get_extension_flags(sk_X509_value(j->path, k)) & EXFLAG_SI) || k == 0;
+        long v = policy_constraint(sk_X509_value(j->path, d), 0);
+        if (v >= 0 && v <= below) {
+            req = d;
+            skip = v;
+            break;
+        }
+    }
+    if (req < 0)
+        return tc_judge_add(j, TC_KIND_INVALID_POLICY, -1, NULL, "a certificate of the path", code,
+                            "a certificate requires an explicit policy, and none is valid for the "
+                            "whole path", err);
+    tb_addf(&b, "its policyConstraints sets requireExplicitPolicy=%ld, so the path needs one "
+                "policy that every certificate from it down asserts (or maps to), and there is "
+                "none: ", skip);
+    for (int d = req; d >= 0; d--) {
+        X509 *x = sk_X509_value(j->path, d);
+        char label[400];
+        tc_x509_label(label, sizeof(label), x);
+        tb_addf(&b, "%s%s asserts ", d == req ? "" : "; ", label);
+        list_policies(&b, x);
+    }
+    for (int d = last; d > 0; d--) {
+        X509 *x = sk_X509_value(j->path, d);
+        char label[400];
+        tc_x509_label(label, sizeof(label), x);
+        ASN1_INTEGER *inh = X509_get_ext_d2i(x, NID_inhibit_any_policy, NULL, NULL);
+        if (inh != NULL)
+            tb_addf(&b, "; %s sets inhibitAnyPolicy=%ld, so anyPolicy below it stands for no policy",
+                    label, ASN1_INTEGER_get(inh));
+        ASN1_INTEGER_free(inh);
+        long m = policy_constraint(x, 1);
+        if (m >= 0)
+            tb_addf(&b, "; %s sets inhibitPolicyMapping=%ld, so policy mappings below it do not count",
+                    label, m);
+    }
+    return tc_judge_add(j, TC_KIND_INVALID_POLICY, req, NULL, NULL, code, detail, err);
+}
+
 tc_status tc_classify_openssl(const tc_judge *j, const tc_verr *errs, size_t n,
                               tc_error *err)
 {
@@ -1264,6 +1399,11 @@ tc_status tc_classify_openssl(const tc_judge *j, const tc_verr *errs, size_t n,
         }
         if (row->flags & CLS_VAGUE)
             continue;
+        if (row->flags & CLS_POLICY) {
+            if (judge_policy(j, errs[i].code, err) != TC_OK)
+                return TC_FAIL;
+            continue;
+        }
         if (row->flags & CLS_MAXDEPTH) {
             cut = 1;
             if (tc_judge_max_depth(j, errs[i].code, 0, err) != TC_OK)

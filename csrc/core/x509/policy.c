@@ -410,6 +410,8 @@ static const struct crit_rule {
     int roles;
     const char *where;
     int same_code;          /* OpenSSL's strict check of the same rule, or 0 */
+    int issuer_rule;        /* a rule for the issuer only: a relying party
+                             * accepts it broken (a warning) */
 } CRIT_RULES[] = {
     { NID_authority_key_identifier, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.1.1",
       X509_V_ERR_AUTHORITY_KEY_IDENTIFIER_CRITICAL },
@@ -418,8 +420,8 @@ static const struct crit_rule {
     { NID_info_access, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.2.1", 0 },
     { NID_sinfo_access, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.2.2", 0 },
     { NID_freshest_crl, MUST_BE_NONCRITICAL, ROLE_ANY, "RFC 5280 section 4.2.1.15", 0 },
-    { NID_policy_constraints, MUST_BE_CRITICAL, ROLE_ISSUED, "RFC 5280 section 4.2.1.11", 0 },
-    { NID_inhibit_any_policy, MUST_BE_CRITICAL, ROLE_ISSUED, "RFC 5280 section 4.2.1.14", 0 },
+    { NID_policy_constraints, MUST_BE_CRITICAL, ROLE_ISSUED, "RFC 5280 section 4.2.1.11", 0, 1 },
+    { NID_inhibit_any_policy, MUST_BE_CRITICAL, ROLE_ISSUED, "RFC 5280 section 4.2.1.14", 0, 1 },
 };
 
 static void rule_criticality(pol *p, X509 *x, int depth, int role)
@@ -431,11 +433,19 @@ static void rule_criticality(pol *p, X509 *x, int depth, int role)
             continue;
         int crit = X509_EXTENSION_get_critical(X509_get_ext(x, idx)) != 0;
         if (crit != r->must)
-            note_add(p, (r->nid == NID_policy_constraints || r->nid == NID_inhibit_any_policy)
-                            ? TC_KIND_INVALID_CA : TC_KIND_MALFORMED_CERTIFICATE, r->same_code,
-                     "its %s extension is %s; %s requires it to be %s",
-                     nid_name(r->nid), crit ? "marked critical" : "not marked critical",
-                     r->where, r->must ? "critical" : "non-critical");
+        {
+            if (r->issuer_rule)
+                note_add(p, TC_KIND_PROFILE_DEVIATION, r->same_code,
+                         "its %s extension is not marked critical, which %s asks of the CA "
+                         "that issues it; certificate policies are processed all the same "
+                         "(RFC 3280-era CAs leave it non-critical, and validators accept it)",
+                         nid_name(r->nid), r->where);
+            else
+                note_add(p, TC_KIND_MALFORMED_CERTIFICATE, r->same_code,
+                         "its %s extension is %s; %s requires it to be %s",
+                         nid_name(r->nid), crit ? "marked critical" : "not marked critical",
+                         r->where, r->must ? "critical" : "non-critical");
+        }
     }
 }
 
@@ -559,14 +569,8 @@ static void rule_basic_constraints(pol *p, X509 *x, int depth, int role)
                  "section 4.2.1.9)");
         return;
     }
-    /* Not anchors: three roots of the public store have a non-critical
-     * basicConstraints. */
-    if (role == ROLE_INTERMEDIATE &&
-        !X509_EXTENSION_get_critical(X509_get_ext(x, idx)))
-        note_add(p, TC_KIND_INVALID_CA, X509_V_ERR_CA_BCONS_NOT_CRITICAL,
-                 "its basicConstraints extension is not marked critical; RFC "
-                 "5280 section 4.2.1.9 requires it to be critical in a CA "
-                 "certificate");
+    /* A non-critical basicConstraints: OpenSSL's strict check (code 89,
+     * always on) reports it, as a warning (classify.c). */
     if (has_ku && !(ku & KU_KEY_CERT_SIGN))
         note_add(p, TC_KIND_INVALID_CA, 0,
                  "its keyUsage does not include keyCertSign (RFC 5280 section "
@@ -1002,10 +1006,13 @@ static void rule_public_key(pol *p, X509 *x, int depth, int role)
 
 /* Is t in the encoding RFC 5280 4.1.2.5 requires: UTCTime YYMMDDHHMMSSZ
  * through 2049, GeneralizedTime YYYYMMDDHHMMSSZ from 2050? */
-static const char *time_encoding_error(const ASN1_TIME *t)
+/* *issuer_only: the encoding is valid but not the one RFC 5280 tells
+ * CAs to use (GeneralizedTime before 2050), which validators accept. */
+static const char *time_encoding_error(const ASN1_TIME *t, int *issuer_only)
 {
     const unsigned char *d = ASN1_STRING_get0_data(t);
     int len = ASN1_STRING_length(t), digits = 0;
+    *issuer_only = 0;
     while (digits < len && d[digits] >= '0' && d[digits] <= '9')
         digits++;
     if (ASN1_STRING_type(t) == V_ASN1_UTCTIME) {
@@ -1016,22 +1023,32 @@ static const char *time_encoding_error(const ASN1_TIME *t)
     if (len != 15 || digits != 14 || d[14] != 'Z')
         return "a GeneralizedTime not of the form YYYYMMDDHHMMSSZ";
     int year = (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0');
-    if (year < 2050)
-        return "a GeneralizedTime for a year before 2050, which must be a UTCTime";
+    if (year < 2050) {
+        *issuer_only = 1;
+        return "a GeneralizedTime for a year before 2050, where RFC 5280 section 4.1.2.5 "
+               "tells CAs to use UTCTime; validators read both";
+    }
     return NULL;
 }
 
 /* Not anchors: a root of the public store uses GeneralizedTime before
- * 2050. */
+ * 2050.  A time that does not follow its encoding is malformed; a valid
+ * GeneralizedTime where a UTCTime belongs is the issuer's deviation. */
 static void rule_validity_encoding(pol *p, X509 *x, int depth, int role)
 {
-    const char *why;
-    if ((why = time_encoding_error(X509_get0_notBefore(x))) != NULL)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
-                 "its notBefore is %s (RFC 5280 section 4.1.2.5)", why);
-    if ((why = time_encoding_error(X509_get0_notAfter(x))) != NULL)
-        note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0,
-                 "its notAfter is %s (RFC 5280 section 4.1.2.5)", why);
+    const ASN1_TIME *times[2] = { X509_get0_notBefore(x), X509_get0_notAfter(x) };
+    static const char *const field[2] = { "notBefore", "notAfter" };
+    for (int i = 0; i < 2; i++) {
+        int issuer_only;
+        const char *why = time_encoding_error(times[i], &issuer_only);
+        if (why == NULL)
+            continue;
+        if (issuer_only)
+            note_add(p, TC_KIND_PROFILE_DEVIATION, 0, "its %s is %s", field[i], why);
+        else
+            note_add(p, TC_KIND_MALFORMED_CERTIFICATE, 0, "its %s is %s (RFC 5280 section 4.1.2.5)",
+                     field[i], why);
+    }
 }
 
 /* The rules, in the order their findings are listed. */

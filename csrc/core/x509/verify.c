@@ -16,6 +16,12 @@
  *  - X509_V_FLAG_X509_STRICT always: RFC 5280 encoding rules OpenSSL only
  *    enforces on request (critical basicConstraints on CAs, key identifiers,
  *    empty names...) are rules every web client applies.
+ *  - X509_V_FLAG_POLICY_CHECK always: certificate policies are processed
+ *    as RFC 5280 section 6.1 says, with its defaults for the relying
+ *    party (initial policy set anyPolicy, no explicit policy required,
+ *    mapping and anyPolicy allowed), so only the CAs' own policyConstraints
+ *    and inhibitAnyPolicy can make a path fail (invalid_policy).  OpenSSL
+ *    3.0.8 and later bound the policy tree (CVE-2023-0464).
  *  - X509_V_FLAG_PARTIAL_CHAIN always: every certificate in the trust store
  *    is a trust anchor, self-signed or not.  That is what web-PKI clients do
  *    (Chrome, Firefox's mozilla::pkix, Go, rustls, pyca/cryptography all
@@ -154,12 +160,22 @@ static tc_status attempt_run(attempt *a, const tc_trust *trust, X509 *leaf,
     if (!X509_STORE_CTX_init(a->ctx, tc_trust_store(trust), leaf, untrusted))
         return tc_error_set(err, TC_E_INTERNAL, "OpenSSL could not set up chain verification");
     X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(a->ctx);
-    unsigned long flags = X509_V_FLAG_X509_STRICT | X509_V_FLAG_PARTIAL_CHAIN;
+    unsigned long flags = X509_V_FLAG_X509_STRICT | X509_V_FLAG_PARTIAL_CHAIN
+                          | X509_V_FLAG_POLICY_CHECK;
     if (params->crls != NULL)
         flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
     if (!X509_VERIFY_PARAM_set_flags(vp, flags))
         return tc_error_set(err, TC_E_INTERNAL, "OpenSSL refused the verification flags");
     X509_VERIFY_PARAM_set_time(vp, (time_t)now);
+    /* The relying party's initial policy set: anyPolicy (RFC 5280 6.1.1
+     * (c)).  OpenSSL's empty default accepts no policy at all once a CA
+     * requires an explicit one. */
+    STACK_OF(ASN1_OBJECT) *initial = sk_ASN1_OBJECT_new_null();
+    int policy_ok = initial != NULL && sk_ASN1_OBJECT_push(initial, OBJ_nid2obj(NID_any_policy)) > 0
+                    && X509_VERIFY_PARAM_set1_policies(vp, initial);
+    sk_ASN1_OBJECT_free(initial);
+    if (!policy_ok)
+        return tc_error_set(err, TC_E_NOMEM, "out of memory setting up chain verification");
     if (depth >= 0)
         X509_VERIFY_PARAM_set_depth(vp, depth);
     if (use_openssl_purpose(params)
