@@ -40,7 +40,7 @@ from ._target import Target, parse_target
 from ._text import render_text
 from .api import check
 from .errors import ConnectionProblem, TLSCheckError
-from ._words import FIX
+from ._words import FIX, short_name
 from .report import Report
 
 __all__ = ["diagnose", "explaining", "Diagnosis", "is_tls_failure"]
@@ -246,7 +246,9 @@ def _read_client_exceptions(ev: _Evidence) -> None:
         request = _attr(e, "request")          # requests' and httpx's request
         if request is not None and not isinstance(request, (str, bytes)):
             ev.set_url(_attr(request, "url"))
-        pool = _attr(e, "pool")                # urllib3's MaxRetryError
+        # urllib3's MaxRetryError holds its pool as an instance attribute
+        # (another exception's deprecated `pool` property would warn)
+        pool = getattr(e, "__dict__", {}).get("pool")
         if pool is not None and _attr(pool, "host"):
             _read_urllib3(ev, pool)
         aio = _loaded("aiohttp", "ClientConnectorError")
@@ -330,7 +332,7 @@ def _evidence(exc: BaseException) -> Tuple[_Evidence, ssl.SSLError]:
             + _check_hint(ev, exc))
     _read_frames(ev)
     # the innermost error says most: prefer one with a verify code
-    coded = [e for e in errors if isinstance(e, ssl.SSLCertVerificationError)]
+    coded = [e for e in errors if isinstance(_attr(e, "verify_code"), int)]
     return ev, (coded or errors)[-1]
 
 
@@ -491,9 +493,16 @@ def _client_store(ev: _Evidence) -> Tuple[Any, str]:
             return None, ("the SSLContext of your client's failed handshake holds the "
                           "system trust store's certificates")
         n = len(ders)
+        names = ""
+        if n <= 3:
+            try:
+                names = " (" + "; ".join(short_name(c["subject"])
+                                         for c in _core.parse_certificates(list(ders))) + ")"
+            except ValueError:
+                names = ""
         return list(ders), (f"the SSLContext of your client's failed handshake holds {n} CA "
-                            f"certificate{'s' if n != 1 else ''} of its own, which pytlscheck "
-                            "trusted")
+                            f"certificate{'s' if n != 1 else ''} of its own{names}, which "
+                            "pytlscheck trusted")
     why = _default_store(client)
     if ev.contexts:
         return why[0], (why[1] + " (your client's SSLContext lists no CA certificate: a "
