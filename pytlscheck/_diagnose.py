@@ -32,7 +32,7 @@ import os
 import re
 import ssl
 import sys
-from typing import Any, Callable, Dict, Hashable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Hashable, Iterator, List, Literal, Optional, Tuple
 from urllib.parse import urlsplit
 
 from . import _core, _defaults
@@ -411,7 +411,7 @@ def _client_words(err: ssl.SSLError) -> Tuple[Optional[str], Optional[int], Opti
 def _certifi_path() -> Optional[str]:
     """certifi's bundle when certifi is installed (it is not a client
     library: importing it loads no code beyond a path lookup)."""
-    mod = sys.modules.get("certifi")
+    mod: Any = sys.modules.get("certifi")
     if mod is None:
         try:
             import certifi as mod  # type: ignore[import-not-found,no-redef]
@@ -707,7 +707,7 @@ def attach(exc: BaseException, text: str, *, notes: Optional[bool] = None) -> No
     if notes is None:
         notes = hasattr(exc, "add_note")
     if notes:
-        exc.add_note(text)
+        exc.add_note(text)  # type: ignore[attr-defined]  # 3.11+; mypy checks as 3.10
         return
     before = str(exc)
     if isinstance(exc, OSError) and isinstance(exc.strerror, str):
@@ -732,7 +732,7 @@ class _Explaining:
     def __enter__(self) -> "_Explaining":
         return self
 
-    def __exit__(self, etype: Any, exc: Optional[BaseException], tb: Any) -> bool:
+    def __exit__(self, etype: Any, exc: Optional[BaseException], tb: Any) -> Literal[False]:
         if isinstance(exc, Exception):
             self._explain(exc)
         return False            # never swallowed: the exception goes on as it was

@@ -108,7 +108,7 @@ def _has_ssl_error(exc: BaseException) -> bool:
     exception or in its cause/context chain (the full walk, arguments
     included, is pytlscheck's)."""
     seen = set()
-    todo = [exc]
+    todo: list = [exc]
     while todo:
         e = todo.pop()
         if not isinstance(e, BaseException) or id(e) in seen:
@@ -123,7 +123,7 @@ def _has_ssl_error(exc: BaseException) -> bool:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
-    outcome = yield
+    outcome: Any = yield
     report = outcome.get_result()
     excinfo = call.excinfo
     if (not report.failed or excinfo is None

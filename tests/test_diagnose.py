@@ -450,3 +450,21 @@ def test_python_310_form_puts_the_text_in_the_message(lab):
     ssl_exc = client_error(call("http.client", lab["expired"].url, cafile=lab.root_pem_path))
     attach(ssl_exc, f"{HEADER}\nmore", notes=False)
     assert str(ssl_exc).endswith("more") and ssl_exc.verify_code == 10
+
+
+def test_a_diagnosed_report_pickles_and_renders(lab):
+    import pickle
+
+    exc = call("urllib.request", lab["expired"].url, cafile=lab.root_pem_path)
+    report = pytlscheck.diagnose(exc)
+    again = pickle.loads(pickle.dumps(report))
+    assert again.diagnosis == report.diagnosis and again.trust_reason == report.trust_reason
+    assert again.to_dict() == report.to_dict()
+    from pytlscheck._text import render_text
+    text = render_text(report)
+    assert text.splitlines()[0].startswith("FAIL")
+    assert "Your client (urllib.request) reported CERTIFICATE_VERIFY_FAILED" in text
+    assert "Trust store assumed:" in text
+    html = report._repr_html_()
+    assert html.index('data-role="diagnosis"') < html.index('data-role="chain"')
+    assert "<script" not in html.lower()
