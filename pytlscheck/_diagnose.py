@@ -431,9 +431,20 @@ def _ders_of(path: str) -> Optional[frozenset]:
         return None
 
 
-def _env(*names: str) -> Optional[Tuple[str, str]]:
-    for name in names:
-        value = os.environ.get(name)
+def _ca_env(client: str) -> Optional[Tuple[str, str]]:
+    """(variable, value) of the CA setting the client honours from the
+    environment, when set: requests reads REQUESTS_CA_BUNDLE then
+    CURL_CA_BUNDLE, httpx SSL_CERT_FILE then SSL_CERT_DIR.  Each name is
+    spelt out (tests/test_no_escape_hatch.py audits every variable read)."""
+    if client == "requests":
+        found = [("REQUESTS_CA_BUNDLE", os.environ.get("REQUESTS_CA_BUNDLE")),
+                 ("CURL_CA_BUNDLE", os.environ.get("CURL_CA_BUNDLE"))]
+    elif client == "httpx":
+        found = [("SSL_CERT_FILE", os.environ.get("SSL_CERT_FILE")),
+                 ("SSL_CERT_DIR", os.environ.get("SSL_CERT_DIR"))]
+    else:
+        found = []
+    for name, value in found:
         if value:
             return name, value
     return None
@@ -443,9 +454,7 @@ def _default_store(client: str) -> Tuple[Any, str]:
     """(trust= input, why) for a client whose own settings are unknown:
     its documented default."""
     if client in ("requests", "httpx"):
-        names = (("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") if client == "requests"
-                 else ("SSL_CERT_FILE", "SSL_CERT_DIR"))
-        env = _env(*names)
+        env = _ca_env(client)
         if env is not None:
             return env[1], f"{client} honours {env[0]}, which names {env[1]}"
         path = _certifi_path()
@@ -468,7 +477,7 @@ def _client_store(ev: _Evidence) -> Tuple[Any, str]:
         assert path is not None
         if client == "requests":
             certifi = _certifi_path()
-            env = _env("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+            env = _ca_env("requests")
             if env is not None and os.path.abspath(env[1]) == os.path.abspath(path):
                 return path, f"requests honours {env[0]}, which names {path}"
             if certifi is not None and os.path.abspath(certifi) == os.path.abspath(path):
