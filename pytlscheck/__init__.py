@@ -73,6 +73,7 @@ from .errors import (
     WeakSignature,
 )
 from .report import Problem, Report
+from ._diagnose import Diagnosis, diagnose, explaining
 
 __version__ = "0.1.0"
 
@@ -86,15 +87,34 @@ __all__ = [
     "iter_check_many",
     "check_async",
     "check_many_async",
+    "diagnose",
+    "explaining",
     # result types
     "Certificate",
     "Report",
     "Problem",
     "HostnameMatch",
     "InvalidTargets",
+    "Diagnosis",
     # versions
     "__version__",
     "OPENSSL_VERSION",
 ]
 # The exception hierarchy, KINDS and KindInfo: listed once, in errors.py.
 __all__ += errors.__all__
+
+
+def load_ipython_extension(ipython):  # type: ignore[no-untyped-def]
+    """``%load_ext pytlscheck``: a cell that raises a TLS failure shows its
+    traceback, then pytlscheck's diagnosis (HTML in Jupyter, text in a
+    terminal IPython)."""
+    from . import _ipython
+
+    _ipython.load(ipython)
+
+
+def unload_ipython_extension(ipython):  # type: ignore[no-untyped-def]
+    """``%unload_ext pytlscheck``: removes the handler."""
+    from . import _ipython
+
+    _ipython.unload(ipython)

@@ -20,3 +20,9 @@ def timeout_seconds(value: Any, name: str = "timeout") -> float:
         raise ValueError(f"{name} must be a number of seconds greater than 0 and at most "
                          f"{MAX_TIMEOUT:g} (one day), not {value!r}")
     return float(value)
+
+#: Seconds diagnose() and explaining() allow the check of a failed target.
+DIAGNOSE_TIMEOUT = 5.0
+#: The pytest plugin's bound on the check behind a "TLS diagnosis" section
+#: (--tls-diagnose-timeout): a failing suite should not wait long for it.
+PYTEST_DIAGNOSE_TIMEOUT = 3.0

@@ -19,7 +19,8 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Sequence, Tuple
 
 from ._defaults import MIN_DAYS
-from ._text import _handshake_line, _summary, _title, checked_at, days_phrase, verdict
+from ._text import (_handshake_line, _summary, _title, checked_at, days_phrase,
+                    diagnosis_sentences, verdict)
 from ._words import FIX, SEE, short_name
 
 __all__ = ["render_html"]
@@ -174,6 +175,21 @@ def _cert_status(report: Any) -> Dict[str, Tuple[str, List[str]]]:
     return {fp: (s, k) for fp, (s, k) in out.items()}
 
 
+def _diagnosis_html(report: Any) -> str:
+    """What the client said and how pytlscheck's verdict compares
+    (diagnose()); "" for other reports."""
+    sentences = diagnosis_sentences(report)
+    if not sentences:
+        return ""
+    d = report.diagnosis
+    status = "error" if d.agrees else "warning"
+    rows = "".join(f'<div style="margin-top:3px">{_e(s)}</div>' for s in sentences[1:])
+    return (f'<div data-role="diagnosis" data-agrees="{"true" if d.agrees else "false"}" '
+            f'data-disagreement="{_e(d.disagreement or "")}" style="border-left:4px solid '
+            f'{COLOURS[status]};background:{_BG[status]};padding:4px 10px;margin:4px 0 8px 0">'
+            f'<div><strong>{_e(sentences[0])}</strong></div>{rows}</div>')
+
+
 def _report_html(report: Any) -> str:
 
     now, elsewhen = checked_at(report)
@@ -186,6 +202,7 @@ def _report_html(report: Any) -> str:
     hs = _handshake_line(report)
     if hs:
         parts.append(f'<div style="{_MONO};color:#555;margin-bottom:6px">{_e(hs)}</div>')
+    parts.append(_diagnosis_html(report))
     if elsewhen:
         parts.append(f'<div style="color:{COLOURS["warning"]};margin-bottom:6px">'
                      f'as of {_e(f"{now:%Y-%m-%d %H:%M}")} UTC, not now</div>')

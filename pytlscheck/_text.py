@@ -30,7 +30,8 @@ from ._defaults import MIN_DAYS
 from ._words import FIX, SEE, days_until, short_name
 from .errors import ConnectionProblem, HandshakeProblem
 
-__all__ = ["render_text", "verdict", "Style", "days_phrase", "one_line", "reason_words"]
+__all__ = ["render_text", "verdict", "Style", "days_phrase", "one_line", "reason_words",
+           "diagnosis_sentences"]
 
 
 class Style:
@@ -263,6 +264,8 @@ def render_report(report: Any, *, color: bool = False, width: Optional[int] = No
     hs = _handshake_parts(report)
     if hs:
         lines += _wrap_units(hs, "      ", width)
+    for sentence in diagnosis_sentences(report):
+        lines += _wrap(sentence, "  ", width)
     now, elsewhen = checked_at(report)
     if elsewhen:
         lines.append("      " + st(f"as of {now:%Y-%m-%d %H:%M} UTC, not now", "yellow"))
@@ -284,6 +287,20 @@ def render_report(report: Any, *, color: bool = False, width: Optional[int] = No
     elif getattr(report, "ok", False):
         lines.append("  " + st("No problems found.", "green"))
     return "\n".join(lines)
+
+
+def diagnosis_sentences(report: Any) -> List[str]:
+    """The diagnosis of a client's failure (diagnose()), in the order every
+    view shows it: what the client said, what pytlscheck found compared
+    with it, and the trust store assumed and why; [] for other reports."""
+    d = getattr(report, "diagnosis", None)
+    if d is None:
+        return []
+    out = [d.said, d.finding]
+    why = getattr(report, "trust_reason", None)
+    if why:
+        out.append(f"Trust store assumed: {report.trust}, because {why}.")
+    return out
 
 
 def _problem_fingerprints(report: Any) -> Dict[str, str]:
@@ -381,7 +398,13 @@ def explain(self: Any) -> str:
     """A plain-English explanation a person new to TLS can act on:
     the verdict, what was checked, then each problem with what is wrong,
     why it matters, how to fix it and how to see it by hand."""
-    out: List[str] = [verdict_sentence(self)]
+    out: List[str] = []
+    diagnosis = diagnosis_sentences(self)
+    for sentence in diagnosis:
+        out += _wrap_long(sentence, "")
+    if diagnosis:
+        out.append("")
+    out.append(verdict_sentence(self))
     primer = _primer(self)
     if primer:
         out += _wrap_long(primer, "")

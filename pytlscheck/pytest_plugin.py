@@ -9,14 +9,26 @@ Fixtures:
   ``tls_lab``: the built-in lab of broken servers (:class:`pytlscheck.lab.Lab`),
   started once per session and stopped at its end.
 
-The plugin imports nothing of pytlscheck until a fixture is used, so it
-costs nothing in test sessions that do not use it.
+TLS diagnosis: when a test fails with a TLS failure anywhere in its
+exception's chain (``requests.get`` on a server with an expired
+certificate), the failure report gets a "TLS diagnosis" section:
+:func:`pytlscheck.diagnose` of that exception, bounded by
+``--tls-diagnose-timeout`` (default 3 seconds), each endpoint checked once
+per session.  ``--no-tls-diagnose`` turns it off.
+
+The plugin imports nothing of pytlscheck until a fixture is used or a test
+fails with a TLS failure, so it costs nothing in test sessions that do
+neither.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, Optional
+import ssl
+from typing import Any, Dict, Hashable, Iterator, Optional
 
 import pytest
+
+# The diagnoses of one session: each endpoint is checked once.
+_CACHE_KEY = pytest.StashKey[Dict[Hashable, Any]]()
 
 __all__ = ["TLSCheck"]
 
@@ -29,6 +41,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--tls-trust", default=None, metavar="FILE|DIR",
                     help="tls_check fixture: trust these roots instead of the system "
                          "trust store")
+    group.addoption("--no-tls-diagnose", action="store_true", default=False,
+                    help="do not add a 'TLS diagnosis' section to tests that fail with "
+                         "a TLS error")
+    group.addoption("--tls-diagnose-timeout", type=float, default=None, metavar="SECONDS",
+                    help="bound on the check behind a 'TLS diagnosis' section "
+                         "(default 3)")
 
 
 class TLSCheck:
@@ -83,3 +101,45 @@ def tls_lab() -> Iterator[Any]:
 
     with Lab() as lab:
         yield lab
+
+
+def _has_ssl_error(exc: BaseException) -> bool:
+    """Cheap test, before pytlscheck is imported: an ssl.SSLError as the
+    exception or in its cause/context chain (the full walk, arguments
+    included, is pytlscheck's)."""
+    seen = set()
+    todo: list = [exc]
+    while todo:
+        e = todo.pop()
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        if isinstance(e, ssl.SSLError):
+            return True
+        seen.add(id(e))
+        todo += [e.__cause__, e.__context__]
+        todo += [a for a in e.args if isinstance(a, BaseException)]
+    return False
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
+    outcome: Any = yield
+    report = outcome.get_result()
+    excinfo = call.excinfo
+    if (not report.failed or excinfo is None
+            or item.config.getoption("no_tls_diagnose")
+            or not _has_ssl_error(excinfo.value)):
+        return
+    from . import _defaults
+    from ._diagnose import _note_text
+
+    timeout = item.config.getoption("tls_diagnose_timeout")
+    cache = item.config.stash.setdefault(_CACHE_KEY, {})
+    try:
+        text = _note_text(excinfo.value,
+                          _defaults.PYTEST_DIAGNOSE_TIMEOUT if timeout is None else timeout,
+                          None, cache)
+    except Exception as e:   # never turn a test's failure into the plugin's
+        text = f"pytlscheck could not diagnose it: {type(e).__name__}: {e}"
+    if text:
+        report.sections.append(("TLS diagnosis", text))

@@ -234,6 +234,12 @@ class Report:
                 inspect_command=p["inspect_command"],
                 certificate=self._cert_at(p["depth"])))
         self.problems: List[Problem] = problems
+        #: why ``trust`` is the store checked against, when pytlscheck
+        #: chose it (diagnose(): "requests' default: certifi's CA bundle")
+        self.trust_reason: Optional[str] = None
+        #: set by :func:`pytlscheck.diagnose`: what the client said and how
+        #: this report's verdict compares (a :class:`pytlscheck.Diagnosis`)
+        self.diagnosis: Any = None
 
     def _built(self) -> Tuple[List[Certificate], Optional[List[Certificate]],
                               Optional[List[Certificate]]]:
@@ -340,6 +346,7 @@ class Report:
             "server_name": self.server_name,
             "hostname": self.hostname,
             "trust": self.trust,
+            "trust_reason": self.trust_reason,
             "protocol": self.protocol,
             "cipher": self.cipher,
             "group": self.group,
@@ -356,6 +363,7 @@ class Report:
             "path": None if self.path is None else [c.fingerprint_sha256 for c in self.path],
             "verified_chain": None if self.verified_chain is None
             else [c.fingerprint_sha256 for c in self.verified_chain],
+            "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(),
         }
 
     def to_json(self, indent: Optional[int] = 2) -> str:

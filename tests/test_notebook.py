@@ -85,3 +85,67 @@ def test_the_notebooks_own_headless_command_runs(tmp_path):
     done = subprocess.run([exe, *argv[1:]], cwd=tmp_path, capture_output=True, text=True,
                           timeout=180, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_load_ext_shows_the_traceback_then_the_diagnosis(tmp_path):
+    """`%load_ext pytlscheck` (issue 17): a cell whose requests call fails on
+    the lab's expired server shows the normal traceback, then the diagnosis
+    as HTML; other failures are left as they were."""
+    pytest.importorskip("requests")
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = [
+        "from pytlscheck.lab import Lab\nlab = Lab(only=['expired']).start()",
+        "%load_ext pytlscheck",
+        "import requests\nrequests.get(lab['expired'].url, verify=lab.root_pem_path, timeout=5)",
+        "1 / 0",
+        "if True print('a syntax error still reads as one')",
+        "lab.close()",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    outputs = [c.outputs for c in nb.cells]
+    tls = outputs[2]
+    kinds = [o["output_type"] for o in tls]
+    assert kinds[0] == "error" and tls[0]["ename"] == "SSLError", kinds
+    assert any("CERTIFICATE_VERIFY_FAILED" in line for line in tls[0]["traceback"])
+    html = [o["data"]["text/html"] for o in tls[1:] if o["output_type"] == "display_data"]
+    assert len(html) == 1, kinds
+    assert 'data-role="diagnosis"' in html[0] and 'data-agrees="true"' in html[0]
+    assert "CERTIFICATE_VERIFY_FAILED: certificate has expired" in html[0]
+    assert 'data-kind="expired"' in html[0]
+    # a failure that is not TLS: its traceback only
+    assert [o["output_type"] for o in outputs[3]] == ["error"]
+    assert outputs[3][0]["ename"] == "ZeroDivisionError"
+    assert [o["output_type"] for o in outputs[4]] == ["error"]
+    assert outputs[4][0]["ename"] == "SyntaxError"
+    assert outputs[5] == []
+
+
+def test_load_ext_in_terminal_ipython_prints_text(tmp_path):
+    """The same in a terminal IPython: the diagnosis as text, after the
+    traceback."""
+    pytest.importorskip("requests")
+    import subprocess
+    import sys
+
+    from pytlscheck.lab import Lab
+
+    with Lab(only=["expired"]) as lab:
+        script = tmp_path / "cell.ipy"
+        script.write_text(
+            "%load_ext pytlscheck\n"
+            "import requests\n"
+            f"requests.get({lab['expired'].url!r}, verify={lab.root_pem_path!r}, timeout=5)\n")
+        done = subprocess.run([sys.executable, "-m", "IPython", "--no-banner", "--colors=NoColor",
+                               str(script)], capture_output=True, text=True, timeout=120,
+                              cwd=tmp_path)
+    out = done.stdout + done.stderr
+    assert "SSLError" in out and "Traceback" in out, out
+    at = out.index("Your client (requests) reported CERTIFICATE_VERIFY_FAILED")
+    assert out.index("Traceback") < at
+    assert "agrees: expired" in " ".join(out[at:].split())
+    assert "<div" not in out

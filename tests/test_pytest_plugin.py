@@ -142,3 +142,72 @@ def test_same_lab(tls_lab):
 def test_options_are_documented_in_help(pytester):
     result = pytester.runpytest(*_plugin_args(), "--help")
     result.stdout.fnmatch_lines(["*--tls-min-days=N*", "*--tls-trust=FILE|DIR*"])
+
+
+# ---- the "TLS diagnosis" section (issue 17) ------------------------------------
+
+REQUESTS_TESTS = '''
+import requests
+
+URL = {url!r}
+ROOT = {root!r}
+
+def test_calls_the_expired_server():
+    requests.get(URL, verify=ROOT, timeout=5)
+
+def test_calls_it_again():
+    requests.get(URL, verify=ROOT, timeout=5)
+
+def test_fails_otherwise():
+    assert 1 + 1 == 3
+'''
+
+
+def test_a_failing_test_shows_the_tls_diagnosis(pytester, lab, monkeypatch):
+    pytest.importorskip("requests")
+    import pytlscheck._diagnose as diagnose_module
+
+    checked = []
+    real_check = diagnose_module.check
+
+    def counting_check(target, **kwargs):
+        checked.append((target, kwargs.get("timeout")))
+        return real_check(target, **kwargs)
+
+    # pytester runs pytest in this process: count the checks it makes
+    monkeypatch.setattr(diagnose_module, "check", counting_check)
+    pytester.makepyfile(test_client=REQUESTS_TESTS.format(url=lab["expired"].url,
+                                                          root=lab.root_pem_path))
+    result = pytester.runpytest(*_plugin_args(), "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines([
+        "*_ test_calls_the_expired_server _*",
+        "*- TLS diagnosis -*",
+        "TLS diagnosis (pytlscheck):",
+        "FAIL  localhost:*: expired",
+        "*Your client (requests) reported CERTIFICATE_VERIFY_FAILED: certificate has expired*",
+        "*agrees: expired*",
+        "*Fix: Renew the certificate*",
+    ])
+    out = result.stdout.str()
+    assert out.count("- TLS diagnosis -") == 2          # not for the plain failure
+    plain = out[out.index("_ test_fails_otherwise _"):]
+    assert "TLS diagnosis" not in plain.split("short test summary")[0]
+    # one check for the one endpoint, with the plugin's short timeout
+    assert checked == [(f"localhost:{lab['expired'].port}", 3.0)]
+
+
+def test_no_tls_diagnose_turns_it_off(pytester, lab):
+    pytest.importorskip("requests")
+    pytester.makepyfile(test_client=REQUESTS_TESTS.format(url=lab["expired"].url,
+                                                          root=lab.root_pem_path))
+    result = pytester.runpytest(*_plugin_args(), "-p", "no:cacheprovider",
+                                "--no-tls-diagnose")
+    result.assert_outcomes(failed=3)
+    assert "TLS diagnosis" not in result.stdout.str()
+    assert "CERTIFICATE_VERIFY_FAILED" in result.stdout.str()   # the failure itself stays
+
+
+def test_diagnose_options_are_documented_in_help(pytester):
+    result = pytester.runpytest(*_plugin_args(), "--help")
+    result.stdout.fnmatch_lines(["*--no-tls-diagnose*", "*--tls-diagnose-timeout=SECONDS*"])

@@ -19,7 +19,8 @@ OUT = ROOT / "pytlscheck" / "json_schema.json"
 
 # Sections of the doc and the $defs name each becomes.
 SECTIONS = {"Top level": None, "Summary": "Summary", "Report": "Report",
-            "Problem": "Problem", "Certificate": "Certificate", "Demo result": "DemoResult"}
+            "Problem": "Problem", "Diagnosis": "Diagnosis", "Certificate": "Certificate",
+            "Demo result": "DemoResult"}
 # Keys whose values are documented sections (their items, for arrays).
 REFS = {
     ("Top level", "summary"): {"$ref": "#/$defs/Summary"},
@@ -35,6 +36,7 @@ REFS = {
     ("Problem", "certificate"): {"type": "object", "properties": {
         "subject": {"type": "string"}, "fingerprint_sha256": {"type": "string"}}},
     ("DemoResult", "report"): {"$ref": "#/$defs/Report"},
+    ("Report", "diagnosis"): {"$ref": "#/$defs/Diagnosis"},
 }
 TYPES = {
     "string": "string", "integer": "integer", "boolean": "boolean",

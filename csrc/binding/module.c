@@ -369,6 +369,23 @@ static PyObject *core_read_file(PyObject *module, PyObject *arg)
     return out;
 }
 
+/* kind_for_verify_code(code) -> (kind, no_trusted_path) | None: the one
+ * table's reading of a verify code a TLS client reported. */
+static PyObject *core_kind_for_verify_code(PyObject *Py_UNUSED(module), PyObject *arg)
+{
+    long code = PyLong_AsLong(arg);
+    if (code == -1 && PyErr_Occurred())
+        return NULL;
+    if (code <= 0 || code > INT_MAX)
+        Py_RETURN_NONE;
+    int no_trusted_path = 0;
+    tc_kind kind = tc_kind_for_verify_code((int)code, &no_trusted_path);
+    const tc_kind_info *k = tc_kind_get(kind);
+    if (k == NULL)
+        Py_RETURN_NONE;
+    return Py_BuildValue("(sN)", k->name, PyBool_FromLong(no_trusted_path));
+}
+
 static PyObject *core_normalize_hostname(PyObject *module, PyObject *arg)
 {
     const char *s;
@@ -676,6 +693,10 @@ static PyMethodDef core_methods[] = {
      "read_file(path) -> bytes: the core's bounded, non-blocking file reader."},
     {"load_certificates", core_load_certificates, METH_O,
      "load_certificates(path) -> list[dict]"},
+    {"kind_for_verify_code", core_kind_for_verify_code, METH_O,
+     "kind_for_verify_code(code: int) -> (kind, no_trusted_path) | None\n\n"
+     "The kind an OpenSSL verify code (X509_V_ERR_*) is classified as; no_trusted_path\n"
+     "for the codes whose kind depends on the path's shape.  None for 0 (no error)."},
     {"normalize_hostname", core_normalize_hostname, METH_O,
      "normalize_hostname(name: str) -> (str, is_ip: bool)\n\nValidates an ASCII hostname or IP literal."},
     {"match_hostname", core_match_hostname, METH_VARARGS,

@@ -101,6 +101,14 @@ typedef struct tc_kind_info {
 const tc_kind_info *tc_kind_get(tc_kind kind);
 /* Lookup by name; returns TC_KIND__COUNT when unknown. */
 tc_kind tc_kind_by_name(const char *name);
+/* The kind OpenSSL's verify code `code` (X509_V_ERR_*, as a TLS client
+ * such as Python's ssl module reports it) is classified as by the one table
+ * in classify.c; a code OpenSSL may add later is chain_invalid.  When
+ * no_trusted_path is not NULL it is set to 1 for the codes that only say
+ * "no trusted path" (2, 18, 19, 20, 21, 27): their kind depends on the
+ * shape of the path, not on the code, so the kind returned is only the
+ * usual one.  TC_KIND__COUNT for code <= 0 (X509_V_OK: no error). */
+tc_kind tc_kind_for_verify_code(int code, int *no_trusted_path);
 
 /* ------------------------------------------------------------------ */
 /* Certificates (cert.c)                                               */

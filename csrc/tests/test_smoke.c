@@ -15,6 +15,16 @@ int main(void)
     CHECK(tc_kind_get(TC_KIND__COUNT) == NULL);
     CHECK(tc_kind_by_name("no_such_kind") == TC_KIND__COUNT);
 
+    /* A client's verify code read through the one table (diagnose()). */
+    int trust = -1;
+    CHECK(tc_kind_for_verify_code(10, &trust) == TC_KIND_EXPIRED && trust == 0);
+    CHECK(tc_kind_for_verify_code(62, &trust) == TC_KIND_HOSTNAME_MISMATCH && trust == 0);
+    CHECK(tc_kind_for_verify_code(20, &trust) == TC_KIND_INCOMPLETE_CHAIN && trust == 1);
+    CHECK(tc_kind_for_verify_code(18, &trust) == TC_KIND_SELF_SIGNED && trust == 1);
+    CHECK(tc_kind_for_verify_code(19, NULL) == TC_KIND_UNTRUSTED_ROOT);
+    CHECK(tc_kind_for_verify_code(0, &trust) == TC_KIND__COUNT && trust == 0);
+    CHECK(tc_kind_for_verify_code(100000, &trust) == TC_KIND_CHAIN_INVALID && trust == 0);
+
     tc_render_vars v = { .hostname = "api.example.com", .detail = "x" };
     char *s = tc_render("for {hostname}: {detail} {{literal} {unknown}", &v);
     CHECK_STR(s, "for api.example.com: x {literal} {unknown}");

@@ -989,6 +989,18 @@ int tc_classify_blocks_trust(int code)
     return (row_for(code)->flags & CLS_BLOCKS) != 0;
 }
 
+tc_kind tc_kind_for_verify_code(int code, int *no_trusted_path)
+{
+    if (no_trusted_path != NULL)
+        *no_trusted_path = 0;
+    if (code <= 0)
+        return TC_KIND__COUNT;
+    const cls_row *row = row_for(code);
+    if (no_trusted_path != NULL)
+        *no_trusted_path = (row->flags & CLS_TRUST) != 0;
+    return row->kind;
+}
+
 /* ------------------------------------------------------------------ */
 /* Adding problems                                                     */
 /* ------------------------------------------------------------------ */
