@@ -15,6 +15,7 @@ Hierarchy::
     |   |   InvalidCA, PathLengthExceeded, NameConstraintsViolation,
     |   |   MalformedCertificate, ChainInvalid, ChainTooLarge, LeafNotFirst
     |   +-- CertificateExpiresSoon          (warnings' exceptions: raised only
+    |   +-- RevocationNotChecked,
     |   +-- ChainWrongOrder, ChainHasDuplicates, ChainHasUnneededCertificates,
     |       ChainIncludesRoot, ChainCostsRoundTrip   by raise_for_problems)
     +-- ConnectionProblem (also OSError)
@@ -65,6 +66,7 @@ __all__ = [
     "MalformedCertificate",
     "ChainInvalid",
     "CertificateExpiresSoon",
+    "RevocationNotChecked",
     "ChainTooLarge",
     "LeafNotFirst",
     "ChainWrongOrder",
@@ -217,6 +219,11 @@ class ChainInvalid(CertificateProblem):
 
 class CertificateExpiresSoon(CertificateProblem):
     """A warning: a certificate expires within the configured window."""
+
+
+class RevocationNotChecked(CertificateProblem):
+    """A warning: CRLs were given, and none covers this certificate of the
+    chain (none from its CRL issuer, none whose scope includes it)."""
 
 
 class ChainTooLarge(CertificateProblem):
