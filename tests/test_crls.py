@@ -364,3 +364,21 @@ def test_crls_file_of_certificates_only_and_garbage(pki):
     assert r.ok and r.problems == [], r.explain()
     with pytest.raises(ValueError, match="CRL"):
         verify(root, inter, leaf, [b"not a crl"])
+
+
+def test_crl_signer_needs_no_tls_purpose(separate_key):
+    """RFC 5280 section 6.3.3 (f) asks of a CRL signer only cRLSign: one
+    whose extendedKeyUsage is for another use still signs CRLs."""
+    root, inter, _, leaf = separate_key
+    signer = mint("Separate Key Issuing CA", root, key_usage=["cRLSign"], eku=["codeSigning"])
+    r = verify(root, inter, leaf, [inter.crl([leaf], signer=signer) + signer.pem, root.crl()])
+    assert kinds(r) == [("revoked", 0)], r.explain()
+
+
+def test_crl_signer_without_crl_sign(separate_key):
+    root, inter, _, leaf = separate_key
+    signer = mint("Separate Key Issuing CA", root, key_usage=["digitalSignature"])
+    r = verify(root, inter, leaf, [inter.crl([], signer=signer) + signer.pem, root.crl()])
+    assert not r.ok
+    assert "its CRL is signed by a certificate whose keyUsage does not include cRLSign" \
+        in one(r, "chain_invalid", 0).message

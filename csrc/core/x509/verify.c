@@ -52,10 +52,8 @@
  *    CRL's issuer; those extra certificates are for CRLs only: a path
  *    built through one is built again without them (attempt.borrowed).
  *  - The CRL signer's own path is validated by OpenSSL in a nested
- *    context (the same parameters); there the TLS purpose does not apply
- *    (RFC 5280 section 6.3.3 (f) asks of a CRL signer only cRLSign), and
- *    a CRL signer no CRL covers is accepted as the path's certificates
- *    are (see nested_ok).
+ *    context (the same parameters); a CRL signer no CRL covers is
+ *    accepted there as the path's certificates are (see nested_ok).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -116,18 +114,18 @@ static void vstate_clear(vstate *st)
 }
 
 /* In the nested context that validates a CRL signer's path (OpenSSL's
- * check_crl_path): which errors do not make its CRL unusable.  The
- * signer need not be fit for TLS (its purpose is checked as if it were
- * the leaf); a CRL signer that no CRL covers is, like a certificate of
- * the path, not refused for it (OpenSSL also refuses to go one level
- * deeper: CRL_PATH_VALIDATION_ERROR there means the same).  Anything
- * else (a revoked, expired or wrongly issued signer, another anchor)
- * stands, and the CRL is not used: CRL_PATH_VALIDATION_ERROR. */
+ * check_crl_path): which errors do not make its CRL unusable.  A CRL
+ * signer that no CRL covers is, like a certificate of the path, not
+ * refused for it (OpenSSL also refuses to go one level deeper: the
+ * CRL_PATH_VALIDATION_ERROR of a key rollover's new-key certificate,
+ * whose CRL it signs itself, means the same).  Anything else (a revoked,
+ * expired or wrongly issued signer, another anchor) stands, and the CRL
+ * is not used: CRL_PATH_VALIDATION_ERROR.  (OpenSSL 3.0 does not apply
+ * the TLS purpose to the signer: tests/test_crls.py has one for code
+ * signing.) */
 static int nested_ok(X509_STORE_CTX *ctx)
 {
     switch (X509_STORE_CTX_get_error(ctx)) {
-    case X509_V_ERR_INVALID_PURPOSE:
-        return X509_STORE_CTX_get_error_depth(ctx) == 0;
     case X509_V_ERR_UNABLE_TO_GET_CRL:
     case X509_V_ERR_DIFFERENT_CRL_SCOPE:
     case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
