@@ -30,6 +30,7 @@ from .errors import (
     KINDS,
     CertificateExpired,
     CertificateExpiresSoon,
+    RevocationNotChecked,
     CertificateNotYetValid,
     CertificateProblem,
     CertificateRevoked,

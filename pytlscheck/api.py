@@ -297,7 +297,10 @@ def verify_chain(chain: ChainInput, *, hostname: Optional[str] = None,
     differ from the purpose's own.
 
     ``crls``: CRLs (paths, PEM text, PEM/DER bytes, or a list) to check
-    revocation against; None skips revocation.  ``max_depth``: the most
+    revocation against, wherever one covers a certificate of the path (a
+    certificate none covers is the warning ``revocation_not_checked``); PEM
+    may also carry the certificates of CRL signers, used only to check their
+    CRLs (docs/api.md, "Revocation"); None skips revocation.  ``max_depth``: the most
     intermediates allowed.  ``min_days``: warn (``expires_soon``) when a
     certificate expires within that many days (None: never);
     ``min_remaining``: also warn when less than this fraction of a

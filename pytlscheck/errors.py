@@ -16,7 +16,8 @@ Hierarchy::
     |   |   InvalidPolicy, MalformedCertificate, ChainInvalid, ChainTooLarge,
     |   |   LeafNotFirst
     |   +-- CertificateExpiresSoon          (warnings' exceptions: raised only
-    |   +-- ProfileDeviation, ChainWrongOrder, ChainHasDuplicates, ChainHasUnneededCertificates,
+    |   +-- ProfileDeviation, RevocationNotChecked,
+    |   +-- ChainWrongOrder, ChainHasDuplicates, ChainHasUnneededCertificates,
     |       ChainIncludesRoot, ChainCostsRoundTrip   by raise_for_problems)
     +-- ConnectionProblem (also OSError)
     |   +-- DNSLookupFailed (also socket.gaierror)
@@ -68,6 +69,7 @@ __all__ = [
     "MalformedCertificate",
     "ChainInvalid",
     "CertificateExpiresSoon",
+    "RevocationNotChecked",
     "ChainTooLarge",
     "LeafNotFirst",
     "ChainWrongOrder",
@@ -230,6 +232,11 @@ class CertificateExpiresSoon(CertificateProblem):
 class ProfileDeviation(CertificateProblem):
     """A warning: a certificate breaks a rule RFC 5280 sets for issuers,
     which clients accept (some strict ones excepted: the message says)."""
+
+
+class RevocationNotChecked(CertificateProblem):
+    """A warning: CRLs were given, and none covers this certificate of the
+    chain (none from its CRL issuer, none whose scope includes it)."""
 
 
 class ChainTooLarge(CertificateProblem):

@@ -158,27 +158,81 @@ class CA(Issued):
             cn = names[0] if names else "leaf"
         return mint(cn, self, **opts)
 
-    def crl(self, revoked: Iterable[Issued] = (), *, last_update: Optional[_dt.datetime] = None,
-            next_update: Optional[_dt.datetime] = None) -> str:
-        """A CRL (PEM) signed by this CA revoking the given certificates."""
+    def crl(self, revoked: Iterable[Union[Issued, "tuple[Issued, str]"]] = (), *,
+            last_update: Optional[_dt.datetime] = None,
+            next_update: Optional[_dt.datetime] = None,
+            signer: Optional[Issued] = None, number: int = 1,
+            delta_of: Optional[int] = None,
+            idp: Optional[x509.IssuingDistributionPoint] = None,
+            freshest: Optional[str] = None) -> str:
+        """A CRL (PEM) revoking the given certificates (or (certificate,
+        reason) pairs, reason a x509.ReasonFlags name such as
+        "key_compromise").
+
+        signer: who signs it, when not this CA (a separate CRL-signing
+        certificate, the CA's new key after a rollover, the authority of an
+        indirect CRL): its subject is the CRL's issuer and its key signs.
+        A revoked certificate whose issuer is not the CRL's issuer gets a
+        certificateIssuer entry extension (RFC 5280 section 5.3.3).
+        number: the CRLNumber; delta_of: the base CRL's number, which makes
+        it a delta CRL (DeltaCRLIndicator); idp: an IssuingDistributionPoint;
+        freshest: a URL for a freshestCRL extension (where the delta CRLs
+        are).
+        """
+        by = signer or self
         b = (x509.CertificateRevocationListBuilder()
-             .issuer_name(self.cert.subject)
+             .issuer_name(by.cert.subject)
              .last_update(last_update or days(-1))
              .next_update(next_update or days(7)))
+        entry_issuer = by.cert.subject
         for r in revoked:
-            b = b.add_revoked_certificate(
-                x509.RevokedCertificateBuilder()
-                .serial_number(r.cert.serial_number)
-                .revocation_date(days(-1))
-                .build())
+            cert, reason = r if isinstance(r, tuple) else (r, None)
+            e = (x509.RevokedCertificateBuilder()
+                 .serial_number(cert.cert.serial_number)
+                 .revocation_date(days(-1)))
+            if reason is not None:
+                e = e.add_extension(x509.CRLReason(x509.ReasonFlags[reason]), False)
+            if cert.cert.issuer != entry_issuer:
+                entry_issuer = cert.cert.issuer
+                e = e.add_extension(x509.CertificateIssuer([x509.DirectoryName(entry_issuer)]), True)
+            b = b.add_revoked_certificate(e.build())
         try:
-            ski = self.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+            ski = by.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
             b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), False)
         except x509.ExtensionNotFound:
             pass
-        b = b.add_extension(x509.CRLNumber(1), False)
-        crl = b.sign(self.key, hashes.SHA256())
+        b = b.add_extension(x509.CRLNumber(number), False)
+        if delta_of is not None:
+            b = b.add_extension(x509.DeltaCRLIndicator(delta_of), True)
+        if idp is not None:
+            b = b.add_extension(idp, True)
+        if freshest is not None:
+            b = b.add_extension(x509.FreshestCRL([x509.DistributionPoint(
+                [x509.UniformResourceIdentifier(freshest)], None, None, None)]), False)
+        crl = b.sign(by.key, hashes.SHA256())
         return crl.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def crl_dp(*urls: str, crl_issuer: Optional[Issued] = None,
+           reasons: Optional[Sequence[str]] = None) -> x509.CRLDistributionPoints:
+    """A cRLDistributionPoints extension (for mint's extra_extensions): one
+    distribution point with these URLs, a cRLIssuer (an indirect CRL's
+    authority) and reasons (x509.ReasonFlags names) when given."""
+    return x509.CRLDistributionPoints([x509.DistributionPoint(
+        [x509.UniformResourceIdentifier(u) for u in urls] or None, None,
+        frozenset(x509.ReasonFlags[r] for r in reasons) if reasons else None,
+        [x509.DirectoryName(crl_issuer.cert.subject)] if crl_issuer else None)])
+
+
+def idp(*urls: str, only_ca: bool = False, only_user: bool = False, indirect: bool = False,
+        reasons: Optional[Sequence[str]] = None) -> x509.IssuingDistributionPoint:
+    """An IssuingDistributionPoint (for CA.crl's idp): the CRL's scope."""
+    return x509.IssuingDistributionPoint(
+        full_name=[x509.UniformResourceIdentifier(u) for u in urls] or None,
+        relative_name=None, only_contains_user_certs=only_user,
+        only_contains_ca_certs=only_ca,
+        only_some_reasons=frozenset(x509.ReasonFlags[r] for r in reasons) if reasons else None,
+        indirect_crl=indirect, only_contains_attribute_certs=False)
 
 
 def mint(cn: Optional[str], issuer: Optional[Issued], *,

@@ -64,6 +64,24 @@ thing: the first for a chain file, the second for a live endpoint.
 """
 
 
+REVOCATION = """\
+## Revocation: `revoked`, `revocation_not_checked`, `chain_invalid`
+
+With CRLs given (`crls=`), every certificate of the path that a CRL covers is
+checked (RFC 5280 section 6.3, indirect and delta CRLs, scopes and reason
+partitions included): a revoked one is `revoked`. A certificate no CRL given
+covers is `revocation_not_checked`, a **warning**, not a failure: the report
+names the CRL it needs, for which certificate, from which distribution point
+URL, and why each CRL given from that issuer does not cover it. So a CRL for
+the leaf's issuer alone checks the leaf and notes the intermediate, where
+`openssl verify -crl_check_all` fails the whole chain (and `-crl_check` checks
+the leaf alone and says nothing of the rest). A CRL that covers a certificate
+and cannot be used (expired, badly signed, its signer not found or not valid)
+is `chain_invalid`. docs/api.md (`crls=`) has the details and the comparison
+with `openssl verify`.
+"""
+
+
 def fill(template: str, table: dict) -> str:
     def sub(m: "re.Match[str]") -> str:
         return table.get(m.group(1), m.group(0))
@@ -101,6 +119,8 @@ def render(kinds) -> str:
             cell(plain(k["fix"], PLAIN)),
             see,
         ]) + " |")
+    out.append("")
+    out.extend(REVOCATION.rstrip("\n").split("\n"))
     out.append("")
     out.append("Exceptions: every class above derives from `pytlscheck.TLSCheckError`, through")
     out.append("`CertificateProblem` (certificate kinds), `ConnectionProblem` (which is also an")

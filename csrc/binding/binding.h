@@ -44,7 +44,8 @@ STACK_OF(X509) *tcpy_certs_from(PyObject *obj, const char *what);
 
 /* The same for CRLs; None gives NULL without an exception (check with
  * PyErr_Occurred()). */
-STACK_OF(X509_CRL) *tcpy_crls_from(PyObject *obj, const char *what);
+STACK_OF(X509_CRL) *tcpy_crls_from(PyObject *obj, const char *what,
+                                   STACK_OF(X509) **certs);
 
 /* A Python sequence of str -> a NULL-terminated array of borrowed UTF-8
  * pointers (valid while `seq_out` lives).  *seq_out receives a new
@@ -60,6 +61,7 @@ const char **tcpy_strarray(PyObject *obj, const char *what, PyObject **seq_out,
 typedef struct vparams {
     tc_verify_params p;
     STACK_OF(X509_CRL) *crls;
+    STACK_OF(X509) *crl_certs;   /* CRL issuers' certificates given with the CRLs */
     const char **ekus;
     PyObject *ekus_keep;   /* owns the strings ekus points into */
 } vparams;

@@ -421,10 +421,14 @@ fail:
     return NULL;
 }
 
-static int crls_append(STACK_OF(X509_CRL) *all, PyObject *obj, const char *what)
+/* One item of crls=: its CRLs go to *all, the certificates of CRL
+ * issuers it carries to *certs (made when the first one comes). */
+static int crls_append(STACK_OF(X509_CRL) *all, STACK_OF(X509) **certs, PyObject *obj,
+                       const char *what)
 {
     Py_buffer view;
     STACK_OF(X509_CRL) *got = NULL;
+    STACK_OF(X509) *got_certs = NULL;
     tc_error err;
     tc_status st;
     int rc = -1;
@@ -432,7 +436,7 @@ static int crls_append(STACK_OF(X509_CRL) *all, PyObject *obj, const char *what)
     if (PyObject_GetBuffer(obj, &view, PyBUF_SIMPLE) < 0)
         return -1;
     tc_error_clear(&err);
-    st = tc_crls_parse(view.buf, (size_t)view.len, what, &got, &err);
+    st = tc_crl_input_parse(view.buf, (size_t)view.len, what, &got, &got_certs, &err);
     PyBuffer_Release(&view);
     if (st != TC_OK) {
         tcpy_raise(&err);
@@ -446,14 +450,29 @@ static int crls_append(STACK_OF(X509_CRL) *all, PyObject *obj, const char *what)
             goto done;
         }
     }
+    if (sk_X509_num(got_certs) > 0 && *certs == NULL
+        && (*certs = sk_X509_new_null()) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    while (sk_X509_num(got_certs) > 0) {
+        X509 *x = sk_X509_shift(got_certs);
+        if (!sk_X509_push(*certs, x)) {
+            X509_free(x);
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
     rc = 0;
 done:
     sk_X509_CRL_pop_free(got, X509_CRL_free);
+    sk_X509_pop_free(got_certs, X509_free);
     return rc;
 }
 
-STACK_OF(X509_CRL) *tcpy_crls_from(PyObject *obj, const char *what)
+STACK_OF(X509_CRL) *tcpy_crls_from(PyObject *obj, const char *what, STACK_OF(X509) **certs)
 {
+    *certs = NULL;
     if (obj == NULL || obj == Py_None)
         return NULL;
     STACK_OF(X509_CRL) *all = sk_X509_CRL_new_null();
@@ -467,18 +486,20 @@ STACK_OF(X509_CRL) *tcpy_crls_from(PyObject *obj, const char *what)
         for (Py_ssize_t i = 0; i < n; i++) {
             char name[300];
             PyOS_snprintf(name, sizeof(name), "CRL %zd of %s", i + 1, what);
-            if (crls_append(all, PySequence_Fast_GET_ITEM(seq, i), name) < 0) {
+            if (crls_append(all, certs, PySequence_Fast_GET_ITEM(seq, i), name) < 0) {
                 Py_DECREF(seq);
                 goto fail;
             }
         }
         Py_DECREF(seq);
-    } else if (crls_append(all, obj, what) < 0) {
+    } else if (crls_append(all, certs, obj, what) < 0) {
         goto fail;
     }
     return all;
 fail:
     sk_X509_CRL_pop_free(all, X509_CRL_free);
+    sk_X509_pop_free(*certs, X509_free);
+    *certs = NULL;
     return NULL;
 }
 
@@ -538,6 +559,8 @@ void tcpy_vparams_clear(vparams *v)
 {
     sk_X509_CRL_pop_free(v->crls, X509_CRL_free);
     v->crls = NULL;
+    sk_X509_pop_free(v->crl_certs, X509_free);
+    v->crl_certs = NULL;
     PyMem_Free(v->ekus);
     v->ekus = NULL;
     Py_CLEAR(v->ekus_keep);
@@ -566,10 +589,11 @@ int tcpy_vparams_fill(vparams *v, const char *hostname, PyObject *at,
     v->p.max_depth = max_depth;
     v->p.min_days = min_days;
     v->p.min_remaining = min_remaining;
-    v->crls = tcpy_crls_from(crls, "the CRLs");
+    v->crls = tcpy_crls_from(crls, "the CRLs", &v->crl_certs);
     if (v->crls == NULL && PyErr_Occurred())
         return -1;
     v->p.crls = v->crls;
+    v->p.crl_certs = v->crl_certs;
     v->ekus = tcpy_strarray(ekus, "ekus", &v->ekus_keep, &n);
     if (v->ekus == NULL) {
         tcpy_vparams_clear(v);

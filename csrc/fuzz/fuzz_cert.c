@@ -3,7 +3,7 @@
  * bytes: tc_certs_parse (PEM bundle or DER), tc_cert_info_extract on every
  * certificate it returns, every extracted string read to its end,
  * tc_cert_label, the hostname policy on the parsed certificate, and
- * tc_crls_parse on the same bytes.
+ * tc_crls_parse and tc_crl_input_parse (the crls= reader) on the same bytes.
  *
  * Invariants checked (abort = crash = failure):
  *  - a parse that succeeds returns at least one certificate;
@@ -100,6 +100,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sk_X509_CRL_pop_free(crls, X509_CRL_free);
     else
         fuzz_touch(err.msg);
+    tc_error_clear(&err);
+    STACK_OF(X509) *signers = NULL;
+    if (tc_crl_input_parse(data, size, "the fuzz input", &crls, &signers, &err) == TC_OK) {
+        sk_X509_CRL_pop_free(crls, X509_CRL_free);
+        sk_X509_pop_free(signers, X509_free);
+    } else {
+        if (crls != NULL || signers != NULL)
+            abort();
+        fuzz_touch(err.msg);
+    }
     ERR_clear_error();
     return 0;
 }

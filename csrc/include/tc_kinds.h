@@ -261,6 +261,13 @@ TC_KIND(PROFILE_DEVIATION, "profile_deviation", TC_SEV_WARNING, "ProfileDeviatio
     "Nothing to change on this server for most clients; when the CA is next re-issued, issue it to RFC 5280 (ask whoever runs the CA, or use a current CA tool).",
     "openssl x509 -noout -text -in {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null")
+TC_KIND(REVOCATION_NOT_CHECKED, "revocation_not_checked", TC_SEV_WARNING, "RevocationNotChecked",
+    TC_CAT_CERTIFICATE, 0,
+    "CRLs given for part of the chain only (the leaf's issuer's and not the root's, or the other way round), a CRL whose scope (issuingDistributionPoint, onlySomeReasons) leaves the certificate out, or an indirect CRL or one signed by a separate key given without its signer's certificate.",
+    "{cert} was not checked for revocation, although CRLs were given: {detail}. Revocation was checked wherever a CRL given covers a certificate; this one may be revoked without this check knowing it.",
+    "Download the CRL named here from its distribution point and pass it in crls=, with the certificate of its signer when that is neither in the chain nor the trust store (in the same PEM file or list); a CRL signer's certificate is used only to check its CRL, never to build the path.",
+    "openssl verify -crl_check_all -extended_crl -use_deltas -CRLfile crls.pem -untrusted {chain_file} {leaf_file}",
+    TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -ext crlDistributionPoints")
 TC_KIND(CLIENT_CERTIFICATE_REQUESTED, "client_certificate_requested", TC_SEV_WARNING, "ClientCertificateRequested",
     TC_CAT_HANDSHAKE, 0,
     "A server set up for optional client certificates (nginx: ssl_verify_client optional;), or a mutual-TLS endpoint checked without the certificate its clients use.",

@@ -139,6 +139,15 @@ TC_MUST_USE tc_status tc_file_read(const char *path, unsigned char **buf,
 TC_MUST_USE tc_status tc_crls_parse(const unsigned char *data, size_t len,
                                     const char *what,
                                     STACK_OF(X509_CRL) **out, tc_error *err);
+/* What a caller gives as CRLs (crls=): CRLs as tc_crls_parse reads them,
+ * and, in PEM, the certificates of CRL issuers that are neither in the
+ * chain nor the trust store (a separate CRL-signing certificate, the
+ * certificate of a CA's new key after a rollover, the issuer of an
+ * indirect CRL).  A PEM file of certificates only is accepted: *crls is
+ * then empty.  *certs is NULL when there is no certificate. */
+TC_MUST_USE tc_status tc_crl_input_parse(const unsigned char *data, size_t len,
+                                         const char *what, STACK_OF(X509_CRL) **crls,
+                                         STACK_OF(X509) **certs, tc_error *err);
 
 typedef struct tc_strlist {
     char **items;   /* owned, each NUL-terminated (escaped, see below) */
@@ -373,6 +382,9 @@ typedef struct tc_verify_params {
     int min_days;              /* expires_soon when fewer days remain (default 30); <0 disables */
     double min_remaining;      /* expires_soon when less than this fraction of the validity period remains; <=0 disables */
     STACK_OF(X509_CRL) *crls;  /* borrowed, NULL: no revocation check */
+    STACK_OF(X509) *crl_certs; /* borrowed, NULL: none.  Certificates of CRL issuers
+                                  given with the CRLs: used only to find and check the
+                                  signer of a CRL, never to build the path */
     const char *const *required_ekus; /* borrowed: short names or dotted OIDs the leaf must carry; NULL/0: the purpose's own */
     size_t n_required_ekus;
     const char *file_name;     /* the chain file the caller read, or NULL: the "see it

@@ -529,6 +529,37 @@ static void test_crls(void)
     CHECK(tc_crls_parse((const unsigned char *)cp, strlen(cp), "root.pem", &st, &err) == TC_FAIL);
     CHECK(st == NULL && err.code == TC_E_INVALID);
     CHECK_HAS(err.msg, "root.pem contains no CRL");
+    /* crls= input: a certificate next to a CRL is a CRL signer's; a file
+     * of certificates only is accepted; a broken CRL next to a
+     * certificate is still an error. */
+    STACK_OF(X509) *signers = NULL;
+    size_t pl = strlen(pem), cl = strlen(cp);
+    char *both = malloc(pl + cl + 1);
+    CHECK(both != NULL);
+    if (both != NULL) {
+        memcpy(both, pem, pl);
+        memcpy(both + pl, cp, cl + 1);
+        CHECK(tc_crl_input_parse((const unsigned char *)both, pl + cl, "crls.pem", &st, &signers, &err) == TC_OK);
+        CHECK(sk_X509_CRL_num(st) == 1 && sk_X509_num(signers) == 1);
+        if (sk_X509_num(signers) == 1)
+            CHECK(X509_cmp(sk_X509_value(signers, 0), c_root) == 0);
+        sk_X509_CRL_pop_free(st, X509_CRL_free);
+        sk_X509_pop_free(signers, X509_free);
+        char *crl_body = strstr(both, "-----BEGIN X509 CRL-----\n");
+        if (crl_body != NULL)
+            crl_body[25] = crl_body[25] == 'A' ? 'B' : 'A';   /* corrupt the CRL's DER */
+        CHECK(tc_crl_input_parse((const unsigned char *)both, pl + cl, "crls.pem", &st, &signers, &err) == TC_FAIL);
+        CHECK(st == NULL && signers == NULL && err.code == TC_E_INVALID);
+        CHECK_HAS(err.msg, "crls.pem has a CRL block");
+        free(both);
+    }
+    CHECK(tc_crl_input_parse((const unsigned char *)cp, cl, "signer.pem", &st, &signers, &err) == TC_OK);
+    CHECK(st != NULL && sk_X509_CRL_num(st) == 0 && sk_X509_num(signers) == 1);
+    sk_X509_CRL_pop_free(st, X509_CRL_free);
+    sk_X509_pop_free(signers, X509_free);
+    CHECK(tc_crl_input_parse((const unsigned char *)"junk", 4, "junk.pem", &st, &signers, &err) == TC_FAIL);
+    CHECK(st == NULL && signers == NULL);
+    CHECK_HAS(err.msg, "junk.pem contains no PEM CRL");
     free(cp);
     BIO_free(b);
 

@@ -692,15 +692,26 @@ static void test_revoked(pki *k)
     tc_report_free(bad);
     tc_report_free(good);
 
-    /* No CRL for the intermediate (the root's is missing): revocation
-     * could not be checked, which is chain_invalid with OpenSSL's code. */
+    /* No CRL for the intermediate (the root's is missing): the leaf is
+     * checked, the intermediate is a warning naming the CRL it needs, and
+     * the chain verifies (issue 16 item 6). */
     p.crls = partial;
     bad = run_leaf("CRL of the root missing", k, k->leaf.x, &p);
-    const tc_problem *ci = find(bad, K(CHAIN_INVALID), 1);
-    CHECK(ci != NULL && ci->openssl_code == X509_V_ERR_UNABLE_TO_GET_CRL);
-    CHECK(msg_has(bad, K(CHAIN_INVALID), 1, "its revocation status could not be checked: none of the CRLs given was issued by its CA (CN=Test Root,O=pytlscheck tests)"));
-    CHECK(!has(bad, K(CHAIN_INVALID), 0));
+    const tc_problem *rn = find(bad, K(REVOCATION_NOT_CHECKED), 1);
+    CHECK(rn != NULL && rn->openssl_code == X509_V_ERR_UNABLE_TO_GET_CRL);
+    CHECK(msg_has(bad, K(REVOCATION_NOT_CHECKED), 1, "was not checked for revocation, although CRLs were given: it needs a CRL from CN=Test Root,O=pytlscheck tests"));
+    CHECK(msg_has(bad, K(REVOCATION_NOT_CHECKED), 1, "none of the CRLs given is from that issuer"));
+    CHECK(!has(bad, K(REVOCATION_NOT_CHECKED), 0) && !has(bad, K(CHAIN_INVALID), 1));
+    CHECK(tc_report_ok(bad) && bad->verified != NULL);
     tc_report_free(bad);
+    /* The same CRL revoking the leaf: revoked, whatever the root's CRL. */
+    STACK_OF(X509_CRL) *partial_bad = sk_X509_CRL_new_null();
+    sk_X509_CRL_push(partial_bad, int_bad);
+    p.crls = partial_bad;
+    bad = run_leaf("revoked, CRL of the root missing", k, k->leaf.x, &p);
+    CHECK(has(bad, K(REVOKED), 0) && has(bad, K(REVOCATION_NOT_CHECKED), 1) && !tc_report_ok(bad));
+    tc_report_free(bad);
+    sk_X509_CRL_free(partial_bad);
 
     /* An expired CRL. */
     X509_CRL *stale = pki_crl(&k->inter, T0 - 30 * DAY, T0 - 20 * DAY, NULL, 0);

@@ -65,6 +65,7 @@ typedef struct job {
     tc_client *client;             /* one reference */
     tc_check_params p;             /* pointers into this job */
     STACK_OF(X509_CRL) *crls;      /* each CRL up-referenced */
+    STACK_OF(X509) *crl_certs;     /* each up-referenced */
     char **ekus;
     size_t n_ekus;
     /* The result. */
@@ -82,6 +83,8 @@ static void job_release_params(job *j)
     j->client = NULL;
     sk_X509_CRL_pop_free(j->crls, X509_CRL_free);
     j->crls = NULL;
+    sk_X509_pop_free(j->crl_certs, X509_free);
+    j->crl_certs = NULL;
     for (size_t i = 0; i < j->n_ekus; i++)
         free(j->ekus[i]);
     free(j->ekus);
@@ -117,6 +120,7 @@ static tc_status job_new(tc_client *client, const tc_check_params *p, uint64_t t
     j->p.host = NULL;
     j->p.server_name = NULL;
     j->p.verify.crls = NULL;
+    j->p.verify.crl_certs = NULL;
     j->p.verify.required_ekus = NULL;
     j->p.verify.n_required_ekus = 0;
     j->p.verify.hostname = NULL;      /* tc_check_new fills it */
@@ -143,6 +147,11 @@ static tc_status job_new(tc_client *client, const tc_check_params *p, uint64_t t
             }
         }
         j->p.verify.crls = j->crls;
+    }
+    if (p->verify.crl_certs != NULL) {
+        if ((j->crl_certs = X509_chain_up_ref(p->verify.crl_certs)) == NULL)
+            goto nomem;
+        j->p.verify.crl_certs = j->crl_certs;
     }
     if (p->verify.required_ekus != NULL && p->verify.n_required_ekus > 0) {
         if ((j->ekus = calloc(p->verify.n_required_ekus, sizeof(*j->ekus))) == NULL)

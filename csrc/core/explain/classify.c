@@ -252,6 +252,7 @@ typedef enum fact {
     F_SIGALG,      /* its signature hash and algorithm */
     F_KEY,         /* its key type and size */
     F_REVOKED,     /* when and why it was revoked */
+    F_NOCRL,       /* which CRL it needs, and why those given do not cover it */
     F_CRITEXT,     /* the critical extensions not understood */
     F_BADEXT,      /* which extension is invalid */
     F__COUNT
@@ -636,8 +637,7 @@ static void fact_revoked(const tc_judge *j, X509 *x, int depth, X509 *child, tb 
     for (int i = 0; i < sk_X509_CRL_num(crls); i++) {
         X509_CRL *crl = sk_X509_CRL_value(crls, i);
         X509_REVOKED *rev = NULL;
-        if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) != 0
-            || X509_CRL_get0_by_cert(crl, &rev, x) != 1 || rev == NULL)
+        if (!tc_crl_may_list(x, crl) || X509_CRL_get0_by_cert(crl, &rev, x) != 1 || rev == NULL)
             continue;
         char when[40];
         format_time(when, sizeof(when), X509_REVOKED_get0_revocationDate(rev));
@@ -647,8 +647,14 @@ static void fact_revoked(const tc_judge *j, X509 *x, int depth, X509 *child, tb 
         if (r >= 0 && (size_t)r < sizeof(CRL_REASONS) / sizeof(CRL_REASONS[0]) && CRL_REASONS[r])
             tb_addf(b, " (reason: %s)", CRL_REASONS[r]);
         ASN1_ENUMERATED_free(reason);
+        tc_words_revoked_from(x, crl, b);
         return;
     }
+}
+
+static void fact_nocrl(const tc_judge *j, X509 *x, int depth, X509 *child, tb *b)
+{
+    tc_words_no_crl(j, x, b);
 }
 
 static void fact_critext(const tc_judge *j, X509 *x, int depth, X509 *child, tb *b)
@@ -727,6 +733,7 @@ static const fact_fn FACTS[F__COUNT] = {
     [F_SIGALG] = fact_sigalg,
     [F_KEY] = fact_key,
     [F_REVOKED] = fact_revoked,
+    [F_NOCRL] = fact_nocrl,
     [F_CRITEXT] = fact_critext,
     [F_BADEXT] = fact_badext,
 };
@@ -786,8 +793,9 @@ static const cls_row ROWS[] = {
         "OpenSSL reported an unspecified verification error"),
     ROW(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, INCOMPLETE_CHAIN, CLS_TRUST | CLS_BLOCKS, F_NONE,
         "its issuer could not be found"),
-    ROW(X509_V_ERR_UNABLE_TO_GET_CRL, CHAIN_INVALID, CLS_NOT_ANCHOR, F_NONE,
-        NOCRL "none of the CRLs given was issued by its CA ({issuer})"),
+    /* No CRL given covers it (none from its CRL issuer, none in scope,
+     * reasons left uncovered): unknown, not refused (verify.c's top). */
+    ROW(X509_V_ERR_UNABLE_TO_GET_CRL, REVOCATION_NOT_CHECKED, CLS_NOT_ANCHOR, F_NOCRL, "{detail}"),
     ROW(X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE, MALFORMED_CERTIFICATE, CLS_BLOCKS, F_NONE,
         "its signature value cannot be decoded"),
     ROW(X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE, CHAIN_INVALID, CLS_NOT_ANCHOR, F_NONE,
@@ -843,7 +851,7 @@ static const cls_row ROWS[] = {
          "its keyUsage does not include keyCertSign, so its key may not sign certificates, yet it signed {cert}",
          "its keyUsage does not include keyCertSign"),
     ROW(X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER, CHAIN_INVALID, CLS_NOT_ANCHOR, F_NONE,
-        NOCRL "the issuer of the CRL that covers it could not be found"),
+        NOCRL "the certificate that signed the CRL that covers it could not be found; pass it with the CRL in crls="),
     ROW(X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION, CHAIN_INVALID, 0, F_CRITEXT,
         "it has a critical extension this validator does not understand ({detail}), and RFC 5280 section 4.2 requires rejecting such a certificate"),
     ROW(X509_V_ERR_KEYUSAGE_NO_CRL_SIGN, CHAIN_INVALID, CLS_NOT_ANCHOR, F_NONE,
@@ -864,10 +872,9 @@ static const cls_row ROWS[] = {
         "worded by judge_policy"),
     ROW(X509_V_ERR_NO_EXPLICIT_POLICY, INVALID_POLICY, CLS_BLOCKS | CLS_POLICY, F_NONE,
         "worded by judge_policy"),
-    ROW(X509_V_ERR_DIFFERENT_CRL_SCOPE, CHAIN_INVALID, CLS_NOT_ANCHOR, F_NONE,
-        NOCRL "the scope of the CRL from {issuer} does not cover it"),
+    ROW(X509_V_ERR_DIFFERENT_CRL_SCOPE, REVOCATION_NOT_CHECKED, CLS_NOT_ANCHOR, F_NOCRL, "{detail}"),
     ROW(X509_V_ERR_UNSUPPORTED_EXTENSION_FEATURE, CHAIN_INVALID, 0, F_NONE,
-        "it uses an extension feature this validator does not support (such as indirect or delta CRLs)"),
+        "it uses an extension feature this validator does not support"),
     ROW(X509_V_ERR_UNNESTED_RESOURCE, CHAIN_INVALID, 0, F_NONE,
         "its IP address or AS number resources (RFC 3779) are not inside its issuer's"),
     ROW(X509_V_ERR_PERMITTED_VIOLATION, NAME_CONSTRAINTS_VIOLATION, CLS_BLOCKS, F_NAMES_OUT, "{detail}"),
@@ -883,7 +890,7 @@ static const cls_row ROWS[] = {
     ROW(X509_V_ERR_UNSUPPORTED_NAME_SYNTAX, NAME_CONSTRAINTS_VIOLATION, CLS_BLOCKS, F_NONE,
         "one of its names has a syntax that cannot be checked against the nameConstraints of a CA above it"),
     ROW(X509_V_ERR_CRL_PATH_VALIDATION_ERROR, CHAIN_INVALID, CLS_NOT_ANCHOR, F_NONE,
-        NOCRL "the chain of the CRL's issuer did not validate"),
+        NOCRL "the certificate that signed its CRL does not validate up to the same trust anchor (it is revoked, expired, or not issued under that anchor)"),
     ROW(X509_V_ERR_PATH_LOOP, CHAIN_INVALID, CLS_BLOCKS, F_NONE,
         "the chain loops back on itself"),
     ROW(X509_V_ERR_SUITE_B_INVALID_VERSION, CHAIN_INVALID, 0, F_NONE,

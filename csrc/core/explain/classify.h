@@ -70,6 +70,16 @@ TC_MUST_USE tc_status tc_policy_check(const tc_judge *j, tc_error *err);
  * Sets report->chain_bytes.  TC_FAIL only on allocation failure. */
 TC_MUST_USE tc_status tc_judge_served(const tc_judge *j, tc_error *err);
 
+/* revocation.c: CRLs in words.  Why no CRL given covers x, as a
+ * fragment ("it needs a CRL from ..., published at URL; the CRL given
+ * from ... covers CA certificates only ..."). */
+void tc_words_no_crl(const tc_judge *j, X509 *x, tb *b);
+/* Which CRL revoked x, when it is not simply its issuer's complete CRL
+ * (", on the delta CRL number 2", ", on the indirect CRL of NAME"). */
+void tc_words_revoked_from(X509 *x, X509_CRL *crl, tb *b);
+/* 1 when crl's entries may be about x: from x's issuer, or indirect. */
+int tc_crl_may_list(X509 *x, X509_CRL *crl);
+
 /* Adds one problem, filling every template variable.  x NULL means
  * path[depth].  depth -1 is "not about one certificate of the path"; x may
  * still name the certificate meant, and cert_text (when not NULL) replaces

@@ -545,6 +545,44 @@ tc_status tc_crls_parse(const unsigned char *data, size_t len,
     return TC_OK;
 }
 
+tc_status tc_crl_input_parse(const unsigned char *data, size_t len,
+                             const char *what, STACK_OF(X509_CRL) **crls,
+                             STACK_OF(X509) **certs, tc_error *err)
+{
+    *crls = NULL;
+    *certs = NULL;
+    /* "CERTIFICATE-----" ends the BEGIN line of every certificate label
+     * (CERT_LABELS) and of no CRL's. */
+    int has_cert = data != NULL && memmem(data, len, "CERTIFICATE-----", 16) != NULL;
+    if (tc_crls_parse(data, len, what, crls, err) == TC_OK) {
+        if (has_cert && tc_certs_parse(data, len, what, certs, err) != TC_OK) {
+            sk_X509_CRL_pop_free(*crls, X509_CRL_free);
+            *crls = NULL;
+            return TC_FAIL;
+        }
+        return TC_OK;
+    }
+    /* A CRL that is there and broken is said as such. */
+    if (!has_cert || memmem(data, len, "-----BEGIN X509 CRL", 19) != NULL)
+        return TC_FAIL;
+    /* No CRL in it: certificates alone are CRL issuers' certificates. */
+    tc_error cert_err;
+    tc_error_clear(&cert_err);
+    if (tc_certs_parse(data, len, what, certs, &cert_err) != TC_OK) {
+        if (err != NULL)
+            *err = cert_err;
+        return TC_FAIL;
+    }
+    if ((*crls = sk_X509_CRL_new_null()) == NULL) {
+        sk_X509_pop_free(*certs, X509_free);
+        *certs = NULL;
+        return tc_error_set(err, TC_E_NOMEM, "out of memory while reading %s",
+                            name_or_default(what));
+    }
+    tc_error_clear(err);
+    return TC_OK;
+}
+
 /* Reads a whole file of at most TC_CERT_FILE_MAX bytes into *buf. */
 tc_status tc_file_read(const char *path, unsigned char **buf,
                            size_t *len, tc_error *err)

@@ -38,9 +38,28 @@
  *    but counts self-issued intermediates, which RFC 5280 section 6.1.4 (l)
  *    does not.  So OpenSSL gets max_depth plus the self-issued certificates
  *    sent, and the exact count is ours (tc_judge_max_depth).
- *  - With CRLs, every certificate of the path must be covered
- *    (CRL_CHECK_ALL): a certificate whose CRL is missing is reported as
- *    "revocation could not be checked" rather than passed silently.
+ *  - With CRLs, revocation is checked wherever a CRL covers a certificate
+ *    of the path (CRL_CHECK_ALL, so that an intermediate is checked too),
+ *    and a certificate that no CRL given covers is a warning
+ *    (revocation_not_checked), not a failure: `openssl verify -crl_check`
+ *    checks the leaf alone and says nothing of the rest, `-crl_check_all`
+ *    fails the whole chain for one CRL not given; neither says which
+ *    certificates went unchecked.  A CRL that is there and cannot be used
+ *    (expired, bad signature, its issuer not found) stays an error.
+ *  - RFC 5280 section 6.3 in full: X509_V_FLAG_EXTENDED_CRL_SUPPORT
+ *    (indirect CRLs, a cRLIssuer in the distribution point, CRLs signed by
+ *    a key other than the certificate's issuer's, onlySomeReasons
+ *    partitions, scopes) and X509_V_FLAG_USE_DELTAS (a delta CRL named by
+ *    freshestCRL is read with its base).  OpenSSL finds a CRL's signer on
+ *    the path or among the untrusted certificates, then validates the
+ *    signer's own path to the same anchor.  So the untrusted set it gets
+ *    is the chain sent, the certificates given with the CRLs
+ *    (params->crl_certs) and the trust store's certificates named as a
+ *    CRL's issuer; those extra certificates are for CRLs only: a path
+ *    built through one is built again without them (attempt.borrowed).
+ *  - The CRL signer's own path is validated by OpenSSL in a nested
+ *    context (the same parameters); a CRL signer no CRL covers is
+ *    accepted there as the path's certificates are (see nested_ok).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -100,15 +119,46 @@ static void vstate_clear(vstate *st)
     memset(st, 0, sizeof(*st));
 }
 
+/* In the nested context that validates a CRL signer's path (OpenSSL's
+ * check_crl_path): which errors do not make its CRL unusable.  A CRL
+ * signer that no CRL covers is, like a certificate of the path, not
+ * refused for it (OpenSSL also refuses to go one level deeper: the
+ * CRL_PATH_VALIDATION_ERROR of a key rollover's new-key certificate,
+ * whose CRL it signs itself, means the same).  Anything else (a revoked,
+ * expired or wrongly issued signer, another anchor) stands, and the CRL
+ * is not used: CRL_PATH_VALIDATION_ERROR.  (OpenSSL 3.0 does not apply
+ * the TLS purpose to the signer: tests/test_crls.py has one for code
+ * signing.) */
+static int nested_ok(X509_STORE_CTX *ctx)
+{
+    switch (X509_STORE_CTX_get_error(ctx)) {
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+    case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* Records the error and says "go on", so that every problem is found. */
 static int record_error(int ok, X509_STORE_CTX *ctx)
 {
     vstate *st = X509_STORE_CTX_get_app_data(ctx);
     if (ok)
         return 1;
-    if (st == NULL)
-        return 0;    /* a nested context (CRL issuer path): OpenSSL's verdict stands */
-    if (!vstate_push(st, X509_STORE_CTX_get_error(ctx), X509_STORE_CTX_get_error_depth(ctx),
+    if (st == NULL)    /* a nested context (a CRL signer's path) */
+        return X509_STORE_CTX_get0_parent_ctx(ctx) != NULL && nested_ok(ctx);
+    /* OpenSSL goes on to read a CRL whose scope does not cover the
+     * certificate once told to go on; its entries say nothing about it
+     * (RFC 5280 section 6.3.3 (b)): no revocation from it.  Such a CRL
+     * ends the search at its depth, so a revocation after it is its. */
+    int depth = X509_STORE_CTX_get_error_depth(ctx);
+    if (X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CERT_REVOKED)
+        for (size_t i = 0; i < st->n; i++)
+            if (st->errs[i].code == X509_V_ERR_DIFFERENT_CRL_SCOPE && st->errs[i].depth == depth)
+                return 1;
+    if (!vstate_push(st, X509_STORE_CTX_get_error(ctx), depth,
                      X509_STORE_CTX_get_current_cert(ctx))) {
         st->nomem = 1;
         return 0;
@@ -138,21 +188,78 @@ typedef struct attempt {
     X509_STORE_CTX *ctx;
     vstate st;
     STACK_OF(X509) *path;      /* X509_STORE_CTX_get1_chain(), may be NULL */
+    STACK_OF(X509) *all;       /* untrusted + CRL issuers (shallow), or NULL */
+    STACK_OF(X509) *looked_up; /* the store's CRL issuers in all (owned) */
     int anchored;
+    int borrowed;              /* the path went through a certificate given for CRLs only */
 } attempt;
 
 static void attempt_clear(attempt *a)
 {
     vstate_clear(&a->st);
     X509_STORE_CTX_free(a->ctx);
+    sk_X509_free(a->all);
+    sk_X509_pop_free(a->looked_up, X509_free);
     sk_X509_pop_free(a->path, X509_free);
     memset(a, 0, sizeof(*a));
 }
 
-/* TC_FAIL only when OpenSSL could not be set up or memory ran out. */
+static int sk_has(STACK_OF(X509) *sk, X509 *x)
+{
+    for (int i = 0; i < sk_X509_num(sk); i++)
+        if (X509_cmp(sk_X509_value(sk, i), x) == 0)
+            return 1;
+    return 0;
+}
+
+static int push_new(STACK_OF(X509) *sk, X509 *x)
+{
+    return sk_has(sk, x) || sk_X509_push(sk, x) > 0;
+}
+
+/* a->all: the chain sent, then the certificates given with the CRLs, then
+ * the trust store's certificates named as the issuer of a CRL given, for
+ * OpenSSL to find each CRL's signer among (see the top of the file); the
+ * references the store's lookup gave are kept in a->looked_up.  0: out
+ * of memory. */
+static int crl_issuers_add(attempt *a, STACK_OF(X509) *untrusted, const tc_verify_params *params)
+{
+    if ((a->all = sk_X509_dup(untrusted)) == NULL
+        || (a->looked_up = sk_X509_new_null()) == NULL)
+        return 0;
+    for (int i = 0; i < sk_X509_num(params->crl_certs); i++)
+        if (!push_new(a->all, sk_X509_value(params->crl_certs, i)))
+            return 0;
+    for (int i = 0; i < sk_X509_CRL_num(params->crls); i++) {
+        ERR_set_mark();
+        STACK_OF(X509) *named = X509_STORE_CTX_get1_certs(a->ctx,
+                                    X509_CRL_get_issuer(sk_X509_CRL_value(params->crls, i)));
+        ERR_pop_to_mark();
+        int ok = 1;
+        while (ok && sk_X509_num(named) > 0) {
+            X509 *x = sk_X509_shift(named);
+            if (sk_has(a->all, x)) {
+                X509_free(x);
+            } else if (!sk_X509_push(a->looked_up, x)) {
+                X509_free(x);
+                ok = 0;
+            } else {
+                ok = sk_X509_push(a->all, x) > 0;
+            }
+        }
+        sk_X509_pop_free(named, X509_free);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* TC_FAIL only when OpenSSL could not be set up or memory ran out.
+ * crl_issuers: give OpenSSL the CRL signers' certificates besides the
+ * chain (crl_issuers_add). */
 static tc_status attempt_run(attempt *a, const tc_trust *trust, X509 *leaf,
                              STACK_OF(X509) *untrusted, const tc_verify_params *params,
-                             int64_t now, int depth, tc_error *err)
+                             int64_t now, int depth, int crl_issuers, tc_error *err)
 {
     memset(a, 0, sizeof(*a));
     if ((a->ctx = X509_STORE_CTX_new()) == NULL)
@@ -162,8 +269,15 @@ static tc_status attempt_run(attempt *a, const tc_trust *trust, X509 *leaf,
     X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(a->ctx);
     unsigned long flags = X509_V_FLAG_X509_STRICT | X509_V_FLAG_PARTIAL_CHAIN
                           | X509_V_FLAG_POLICY_CHECK;
-    if (params->crls != NULL)
-        flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+    if (params->crls != NULL) {
+        flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL
+                 | X509_V_FLAG_EXTENDED_CRL_SUPPORT | X509_V_FLAG_USE_DELTAS;
+        if (crl_issuers) {
+            if (!crl_issuers_add(a, untrusted, params))
+                return tc_error_set(err, TC_E_NOMEM, "out of memory verifying the chain");
+            X509_STORE_CTX_set0_untrusted(a->ctx, a->all);
+        }
+    }
     if (!X509_VERIFY_PARAM_set_flags(vp, flags))
         return tc_error_set(err, TC_E_INTERNAL, "OpenSSL refused the verification flags");
     X509_VERIFY_PARAM_set_time(vp, (time_t)now);
@@ -207,6 +321,12 @@ static tc_status attempt_run(attempt *a, const tc_trust *trust, X509 *leaf,
     a->path = X509_STORE_CTX_get1_chain(a->ctx);
     if (a->path != NULL && sk_X509_num(a->path) > 0)
         a->anchored = X509_STORE_CTX_get_num_untrusted(a->ctx) < sk_X509_num(a->path);
+    if (a->all != NULL) {
+        int nu = X509_STORE_CTX_get_num_untrusted(a->ctx);
+        for (int i = 1; i < nu && i < sk_X509_num(a->path); i++)
+            if (!sk_has(untrusted, sk_X509_value(a->path, i)))
+                a->borrowed = 1;
+    }
     return TC_OK;
 }
 
@@ -234,7 +354,7 @@ static int attempt_doubtful(const attempt *a)
 
 static tc_status try_alternatives(attempt *best, const tc_trust *trust, X509 *leaf,
                                   STACK_OF(X509) *untrusted, const tc_verify_params *params,
-                                  int64_t now, int depth, tc_error *err)
+                                  int64_t now, int depth, int crl_issuers, tc_error *err)
 {
     if (!attempt_doubtful(best) || best->path == NULL
         || sk_X509_num(untrusted) > MAX_SENT_FOR_ALTERNATIVES)
@@ -262,13 +382,13 @@ static tc_status try_alternatives(attempt *best, const tc_trust *trust, X509 *le
         }
         attempt alt;
         tries++;
-        tc_status st = attempt_run(&alt, trust, leaf, fewer, params, now, depth, err);
+        tc_status st = attempt_run(&alt, trust, leaf, fewer, params, now, depth, crl_issuers, err);
         sk_X509_free(fewer);
         if (st != TC_OK) {
             attempt_clear(&alt);
             return TC_FAIL;
         }
-        if (alt.path != NULL && !attempt_doubtful(&alt)) {
+        if (alt.path != NULL && !alt.borrowed && !attempt_doubtful(&alt)) {
             attempt_clear(best);
             *best = alt;
             return TC_OK;
@@ -403,8 +523,18 @@ tc_status tc_verify(tc_report *report, const tc_trust *trust, STACK_OF(X509) *ch
     }
 
     int depth = params->max_depth >= 0 ? params->max_depth + self_issued_sent : -1;
-    if (attempt_run(&run, trust, leaf, untrusted, params, now, depth, err) != TC_OK
-        || try_alternatives(&run, trust, leaf, untrusted, params, now, depth, err) != TC_OK)
+    /* The certificates given for CRLs must not build the path: if they
+     * did, build it again without them (their CRLs may then go unused). */
+    int crl_issuers = params->crls != NULL;
+    if (attempt_run(&run, trust, leaf, untrusted, params, now, depth, crl_issuers, err) != TC_OK)
+        goto done;
+    if (run.borrowed) {
+        attempt_clear(&run);
+        crl_issuers = 0;
+        if (attempt_run(&run, trust, leaf, untrusted, params, now, depth, 0, err) != TC_OK)
+            goto done;
+    }
+    if (try_alternatives(&run, trust, leaf, untrusted, params, now, depth, crl_issuers, err) != TC_OK)
         goto done;
 
     /* The path as far as OpenSSL got; when it built nothing, the chain as
