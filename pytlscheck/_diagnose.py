@@ -40,7 +40,7 @@ from ._target import Target, parse_target
 from ._text import render_text
 from .api import check
 from .errors import ConnectionProblem, TLSCheckError
-from ._words import FIX, short_name
+from ._words import FIX, exception_line, short_name
 from .report import Report
 
 __all__ = ["diagnose", "explaining", "Diagnosis", "is_tls_failure"]
@@ -325,7 +325,7 @@ def _evidence(exc: BaseException) -> Tuple[_Evidence, ssl.SSLError]:
     errors = _ssl_errors(chain)
     if not errors:
         raise ValueError(
-            f"{_qualname(exc)} ({_one_line(exc)}) is not a TLS failure: no ssl.SSLError "
+            f"{_qualname(exc)} ({exception_line(exc, 160)}) is not a TLS failure: no ssl.SSLError "
             "is in its cause or context chain, so there is no TLS problem to diagnose. "
             "To check an endpoint anyway, call pytlscheck.check('host:port') "
             "(server_name= the name to verify, trust= the roots to trust)."
@@ -356,11 +356,6 @@ def _check_call(target: Target, server_name: Optional[str]) -> str:
 def _qualname(exc: BaseException) -> str:
     t = type(exc)
     return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
-
-
-def _one_line(exc: BaseException, limit: int = 160) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _target(ev: _Evidence) -> Target:

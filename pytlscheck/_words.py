@@ -63,3 +63,14 @@ def this_python_note(openssl_code: int, version: tuple) -> str:
         return (f" This Python ({version[0]}.{version[1]}) is one of them: "
                 "ssl.create_default_context() here refuses this chain.")
     return ""
+
+
+def exception_line(exc: BaseException, limit: Optional[int] = None) -> str:
+    """An exception as one line for a person: an OSError's own words
+    without Python's "[Errno 21]" prefix (the words already say it),
+    whitespace folded, cut at `limit` characters when given."""
+    text = str(exc)
+    if isinstance(exc, OSError) and exc.strerror and not exc.filename:
+        text = exc.strerror
+    text = " ".join(text.split()) or type(exc).__name__
+    return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."

@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, TextIO
 
-from . import __version__, _defaults, _text
+from . import __version__, _defaults, _text, _words
 from ._core import OPENSSL_VERSION
 from ._target import _quote
 from .report import SCHEMA_VERSION
@@ -365,7 +365,7 @@ def _trust_arg(path: Optional[str]) -> None:
     try:
         _trust_store(path)
     except (ValueError, TypeError, OSError) as e:
-        words = _one_line(e)
+        words = _words.exception_line(e)
         raise UsageError(f"--trust: {words}" if path in words
                          else f"--trust {path!r}: {words}") from None
 
@@ -400,7 +400,7 @@ def read_targets(args: argparse.Namespace,
 
 def _invalid(e: Any, where: Sequence[str]) -> str:
     """One line naming every invalid target by where it came from."""
-    shown = [f"{where[i]}: {_quote(t)}: {_one_line(ValueError(msg))}" for i, t, msg in e.invalid[:5]]
+    shown = [f"{where[i]}: {_quote(t)}: {_words.exception_line(ValueError(msg))}" for i, t, msg in e.invalid[:5]]
     more = f"; and {len(e.invalid) - 5} more" if len(e.invalid) > 5 else ""
     n = len(e.invalid)
     return (f"{n} target{'s are' if n != 1 else ' is'} not valid, nothing was checked: "
@@ -474,7 +474,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     except (ValueError, TypeError, OSError) as e:
         # only bad arguments (an unreadable --trust file...), or a
         # --concurrency above the open-file limit
-        raise UsageError(_one_line(e)) from None
+        raise UsageError(_words.exception_line(e)) from None
     status = exit_status(reports)
     if args.json:
         _print_json(_envelope("check", reports, status), out)
@@ -504,7 +504,7 @@ def cmd_file(args: argparse.Namespace, out: TextIO) -> int:
             min_days=args.min_days, min_remaining=args.min_remaining)
     except (ValueError, TypeError, OSError) as e:
         # garbage instead of certificates, an unreadable file, a bad --host
-        raise UsageError(_one_line(e)) from None
+        raise UsageError(_words.exception_line(e)) from None
     status = exit_status([report])
     if args.json:
         extra = {"at": args.at.isoformat() if args.at else None}
@@ -636,15 +636,6 @@ def _serve(lab: Any, args: argparse.Namespace, out: TextIO, st: _text.Style) -> 
         out.write("\nstopping the lab\n")
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _one_line(exc: BaseException) -> str:
-    """An exception as one line for a person: an OSError's own words
-    without Python's "[Errno 21]" prefix (the words already say it)."""
-    text = str(exc)
-    if isinstance(exc, OSError) and exc.strerror and not exc.filename:
-        text = exc.strerror
-    return " ".join(text.split()) or type(exc).__name__
 
 
 # ---------------------------------------------------------------------------

@@ -533,7 +533,7 @@ static void test_crls(void)
      * of certificates only is accepted; a broken CRL next to a
      * certificate is still an error. */
     STACK_OF(X509) *signers = NULL;
-    size_t pl = strlen(pem), cl = strlen(cp);
+    size_t pl = (size_t)n, cl = strlen(cp);   /* a memory BIO's data has no NUL */
     char *both = malloc(pl + cl + 1);
     CHECK(both != NULL);
     if (both != NULL) {

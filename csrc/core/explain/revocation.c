@@ -58,14 +58,15 @@ static void add_name(tb *b, const X509_NAME *name)
     free(text);
 }
 
-/* The URIs among names, ", "-separated; how many. */
-static int add_uris(tb *b, const GENERAL_NAMES *names, int n)
+/* The URIs among names, each after `first` (the first one written, n
+ * counting those written before) or `sep`; returns the new count. */
+static int add_uris(tb *b, const GENERAL_NAMES *names, int n, const char *first, const char *sep)
 {
     for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
         if (g->type != GEN_URI)
             continue;
-        tb_add(b, n++ ? ", " : "");
+        tb_add(b, n++ ? sep : first);
         tb_add_bytes(b, ASN1_STRING_get0_data(g->d.uniformResourceIdentifier),
                      (size_t)ASN1_STRING_length(g->d.uniformResourceIdentifier));
     }
@@ -167,7 +168,7 @@ static void why_not(const tc_judge *j, X509 *x, const CRL_DIST_POINTS *dps, X509
         tb_add(b, " covers end-entity certificates only (onlyContainsUserCerts), and this is a CA certificate");
     } else if (!idp_matches(idp, dps)) {
         tb_add(b, " is the CRL of the distribution point ");
-        add_uris(b, full_name(idp->distpoint), 0);
+        add_uris(b, full_name(idp->distpoint), 0, "", ", ");
         tb_add(b, sk_DIST_POINT_num(dps) > 0 ? ", which is not one the certificate names"
                                             : ", and the certificate names no distribution point");
     } else if (!signer_known(j, crl)) {
@@ -211,17 +212,9 @@ void tc_words_no_crl(const tc_judge *j, X509 *x, tb *b)
     else
         add_name(b, X509_get_issuer_name(x));
     int urls = 0;
-    for (int i = 0; i < sk_DIST_POINT_num(dps); i++) {
-        const GENERAL_NAMES *fn = full_name(sk_DIST_POINT_value(dps, i)->distpoint);
-        for (int k = 0; k < sk_GENERAL_NAME_num(fn); k++) {
-            const GENERAL_NAME *g = sk_GENERAL_NAME_value(fn, k);
-            if (g->type != GEN_URI)
-                continue;
-            tb_add(b, urls++ ? " or " : ", published at ");
-            tb_add_bytes(b, ASN1_STRING_get0_data(g->d.uniformResourceIdentifier),
-                         (size_t)ASN1_STRING_length(g->d.uniformResourceIdentifier));
-        }
-    }
+    for (int i = 0; i < sk_DIST_POINT_num(dps); i++)
+        urls = add_uris(b, full_name(sk_DIST_POINT_value(dps, i)->distpoint), urls,
+                        ", published at ", " or ");
     if (urls == 0)
         tb_add(b, " (the certificate names no CRL distribution point URL)");
 

@@ -283,12 +283,9 @@ static tc_status attempt_run(attempt *a, const tc_trust *trust, X509 *leaf,
     X509_VERIFY_PARAM_set_time(vp, (time_t)now);
     /* The relying party's initial policy set: anyPolicy (RFC 5280 6.1.1
      * (c)).  OpenSSL's empty default accepts no policy at all once a CA
-     * requires an explicit one. */
-    STACK_OF(ASN1_OBJECT) *initial = sk_ASN1_OBJECT_new_null();
-    int policy_ok = initial != NULL && sk_ASN1_OBJECT_push(initial, OBJ_nid2obj(NID_any_policy)) > 0
-                    && X509_VERIFY_PARAM_set1_policies(vp, initial);
-    sk_ASN1_OBJECT_free(initial);
-    if (!policy_ok)
+     * requires an explicit one.  OBJ_nid2obj's object is static: the
+     * parameter's eventual ASN1_OBJECT_free of it does nothing. */
+    if (!X509_VERIFY_PARAM_add0_policy(vp, OBJ_nid2obj(NID_any_policy)))
         return tc_error_set(err, TC_E_NOMEM, "out of memory setting up chain verification");
     if (depth >= 0)
         X509_VERIFY_PARAM_set_depth(vp, depth);
