@@ -10,6 +10,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 
 import pytest
 from cryptography import x509
@@ -145,6 +146,10 @@ def test_a_leaf_pathlen_is_ignored_with_a_warning_about_its_issuer(pki, tmp_path
     assert "pathLenConstraint although it is not a CA certificate (CA:FALSE)" in msgs
     assert "Python 3.13 and later refuse it by default" in msgs and "openssl verify -x509_strict" in msgs
     assert r.verified_chain
+    # OpenSSL's own codes (80, 81) travel with the warning, so a Python
+    # 3.13+ interpreter adds that it is one of the clients that refuse it.
+    assert {p.openssl_code for p in r.problems} <= {80, 81} and r.problems[0].openssl_code in (80, 81)
+    assert ("This Python (" in msgs) == (sys.version_info >= (3, 13)), msgs
     # The clients the words name: openssl verify accepts, -x509_strict
     # refuses; this Python's default context accepts, VERIFY_X509_STRICT
     # (3.13's default) refuses.
