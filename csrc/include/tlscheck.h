@@ -230,6 +230,17 @@ int tc_host_pattern_match(const char *pattern, size_t plen,
                           const char *host, size_t hlen,
                           char *why, size_t whylen);
 
+/* Public Suffix List (psl.c, compiled in from the shipped list): 1 when
+ * the DNS name (ASCII, A-labels, any case, no trailing dot) is itself a
+ * public suffix by the rules of the list's ICANN section (co.uk, com,
+ * any single label through the list's implicit "*" rule), 0 otherwise
+ * (example.co.uk; s3.amazonaws.com, which only the private section
+ * lists; anything that is no DNS name). */
+int tc_public_suffix(const char *name, size_t n);
+
+/* The compiled-in list's VERSION line ("2026-10-22_08-36-41_UTC"). */
+const char *tc_psl_version(void);
+
 /* Validates and normalises a hostname given by the caller: ASCII only
  * (the Python layer applies IDNA first), one trailing dot dropped,
  * lowercased, LDH labels of 1..63 bytes, total <= 253, or an IPv4 / IPv6
