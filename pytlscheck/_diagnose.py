@@ -35,7 +35,7 @@ import sys
 from typing import Any, Callable, Dict, Hashable, Iterator, List, Literal, Optional, Tuple
 from urllib.parse import urlsplit
 
-from . import _core, _defaults
+from . import _core, _defaults, _stores
 from ._target import Target, parse_target
 from ._text import render_text
 from .api import check
@@ -403,22 +403,6 @@ def _client_words(err: ssl.SSLError) -> Tuple[Optional[str], Optional[int], Opti
 
 # ---- which trust store the client used -----------------------------------------
 
-def _certifi_path() -> Optional[str]:
-    """certifi's bundle when certifi is installed (it is not a client
-    library: importing it loads no code beyond a path lookup)."""
-    mod: Any = sys.modules.get("certifi")
-    if mod is None:
-        try:
-            import certifi as mod  # type: ignore[import-not-found,no-redef]
-        except ImportError:
-            return None
-    try:
-        path = mod.where()
-    except Exception:
-        return None
-    return path if isinstance(path, str) and os.path.exists(path) else None
-
-
 def _ders_of(path: str) -> Optional[frozenset]:
     try:
         return frozenset(c["der"] for c in _core.load_certificates(path))
@@ -452,9 +436,9 @@ def _default_store(client: str) -> Tuple[Any, str]:
         env = _ca_env(client)
         if env is not None:
             return env[1], f"{client} honours {env[0]}, which names {env[1]}"
-        path = _certifi_path()
+        path = _stores.certifi_path()
         if path is not None:
-            return path, f"{client}'s default is certifi's CA bundle ({path})"
+            return "certifi", f"{client}'s default is certifi's CA bundle ({path})"
         return None, (f"{client}'s default is certifi's CA bundle, but certifi is not "
                       "installed here: the system trust store is assumed instead")
     return None, ("the standard library's default (ssl.create_default_context()) is the "
@@ -471,12 +455,12 @@ def _client_store(ev: _Evidence) -> Tuple[Any, str]:
         path = ev.ca_file or ev.ca_dir
         assert path is not None
         if client == "requests":
-            certifi = _certifi_path()
+            certifi = _stores.certifi_path()
             env = _ca_env("requests")
             if env is not None and os.path.abspath(env[1]) == os.path.abspath(path):
                 return path, f"requests honours {env[0]}, which names {path}"
             if certifi is not None and os.path.abspath(certifi) == os.path.abspath(path):
-                return path, f"requests' default: certifi's CA bundle ({path})"
+                return "certifi", f"requests' default: certifi's CA bundle ({path})"
             return path, f"requests was given verify={path!r}"
         arg = "ca_certs" if ev.ca_file else "ca_cert_dir"
         return path, f"{client}'s connection pool was given {arg}={path!r}"
@@ -488,9 +472,9 @@ def _client_store(ev: _Evidence) -> Tuple[Any, str]:
         if not ders:
             continue
         have = frozenset(ders)
-        certifi = _certifi_path()
+        certifi = _stores.certifi_path()
         if certifi is not None and _ders_of(certifi) == have:
-            return certifi, ("the SSLContext of your client's failed handshake holds "
+            return "certifi", ("the SSLContext of your client's failed handshake holds "
                              f"certifi's CA bundle ({certifi})")
         cafile = ssl.get_default_verify_paths().cafile
         if cafile and _ders_of(cafile) == have:
@@ -512,15 +496,6 @@ def _client_store(ev: _Evidence) -> Tuple[Any, str]:
         return why[0], (why[1] + " (your client's SSLContext lists no CA certificate: a "
                         "CA directory's certificates are read only when looked up)")
     return why
-
-
-def _describe_trust(trust: Any) -> Optional[str]:
-    """In words, the store the client used (for 'your client trusted ...')."""
-    if trust is None:
-        return "the system trust store"
-    if isinstance(trust, (str, os.PathLike)):
-        return os.fspath(trust)
-    return None
 
 
 # ---- comparing the verdicts ---------------------------------------------------
@@ -567,7 +542,7 @@ def _finding(report: Report, ev: _Evidence, target: Target, code: Optional[int],
     proxy = f" (your client was set to go through {ev.proxy})" if ev.proxy else ""
     if report.ok:
         if no_trusted_path and given_trust:
-            store = _describe_trust(client_trust[0])
+            store = _stores.describe_input(client_trust[0])
             theirs = (f" Your client's store was {store} ({client_trust[1]})." if store
                       else f" Your client's store: {client_trust[1]}.")
             return False, "trusted_another_store", (
@@ -615,6 +590,8 @@ Checker = Callable[..., Report]
 
 
 def _trust_key(trust: Any) -> Hashable:
+    if trust in _stores.STORE_NAMES:
+        return ("name", trust)
     if isinstance(trust, list):
         return ("ders",) + tuple(trust)
     if isinstance(trust, (str, os.PathLike)):
