@@ -46,7 +46,7 @@
 #define TC_WORDS_ONLY_MOZILLA "trusted by current browsers (Mozilla's list) but missing from this machine's bundle, which is probably outdated: update ca-certificates"
 #define TC_WORDS_ONLY_SYSTEM "trusted by this machine's store but not by Mozilla's current list: Mozilla removed or distrusted it, or it is a private CA added to this machine"
 #define TC_WORDS_THIS_ROOT " This root is "
-#define TC_WORDS_ITS_ISSUER "; its issuer is a root "
+#define TC_WORDS_ITS_ISSUER "; here the issuer is a root "
 #endif
 
 /* ---- could not reach a TLS server at all -------------------------- */
