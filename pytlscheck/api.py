@@ -349,9 +349,12 @@ def verify_chain(chain: ChainInput, *, hostname: Optional[str] = None,
     (internationalised names are converted with IDNA), or None to skip the
     name check.
 
-    ``trust``: None for the system trust store (OpenSSL's default paths,
-    honouring SSL_CERT_FILE / SSL_CERT_DIR), a PEM file or a directory of
-    PEM files, PEM data, or a list of :class:`Certificate` anchors.
+    ``trust``: None or "system" for the system trust store (OpenSSL's
+    default paths, honouring SSL_CERT_FILE / SSL_CERT_DIR), "certifi" for
+    Mozilla's list from the optional certifi package, a PEM file or a
+    directory of PEM files, PEM data, :class:`Certificate` anchors, or a
+    list mixing names, paths and certificates (one store with all their
+    roots; docs/api.md, "Trust stores").  ``report.trust_store`` names it.
 
     ``at``: evaluate validity at this time (an aware datetime, a naive one
     meaning UTC, or a date meaning midnight UTC); default now.

@@ -369,3 +369,16 @@ def test_cache_keeps_one_store_per_name():
     a, _ = api._trust_store("certifi")
     b, _ = api._trust_store(["certifi"])
     assert a is b
+
+
+def test_live_check_says_the_root_is_only_in_this_machines_store(lab, monkeypatch, tmp_path):
+    """requests' situation: its certifi bundle lacks the private root that
+    was added to this machine's store; the live report says which."""
+    _use_system_bundle(monkeypatch, tmp_path, open(lab.root_pem_path).read())
+    ep = lab["healthy"]
+    report = pytlscheck.check(ep.target, server_name=ep.server_name, trust="certifi")
+    assert report.kinds[0] == "unknown_root"
+    assert "here the issuer is a root " + PRIVATE in _words(report.problems[0].message)
+    assert pytlscheck.check(ep.target, server_name=ep.server_name, trust="system").ok
+    many = pytlscheck.check_many([ep.target], server_name=ep.server_name, trust="certifi")
+    assert PRIVATE in _words(many[0].problems[0].message)
