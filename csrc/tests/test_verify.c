@@ -144,6 +144,14 @@ static int msg_has(const tc_report *r, tc_kind k, int depth, const char *needle)
     return ok;
 }
 
+/* The problem is there and its message does not say needle (quiet: the
+ * twin of a msg_has check). */
+static int msg_lacks(const tc_report *r, tc_kind k, int depth, const char *needle)
+{
+    const tc_problem *p = find(r, k, depth);
+    return p != NULL && strstr(p->message, needle) == NULL;
+}
+
 /* The kind appears in the bad report (at depth) and nowhere in the twin. */
 #define CHECK_TWIN(bad, good, kind, depth) do { \
     CHECK(has(bad, kind, depth)); CHECK(!has(good, kind, ANY_DEPTH)); } while (0)
@@ -483,8 +491,7 @@ static void test_other_list_words(pki *k)
     tc_report *bad = run("root missing from the system bundle", sys, full, &p);
     CHECK(msg_has(bad, K(UNTRUSTED_ROOT), 2, TC_WORDS_THIS_ROOT TC_WORDS_ONLY_MOZILLA "."));
     tc_report *twin = run("root missing, no comparison", plain, full, &p);
-    CHECK(has(twin, K(UNTRUSTED_ROOT), 2)
-          && !msg_has(twin, K(UNTRUSTED_ROOT), 2, TC_WORDS_ONLY_MOZILLA));
+    CHECK(msg_lacks(twin, K(UNTRUSTED_ROOT), 2, TC_WORDS_ONLY_MOZILLA));
     tc_report_free(bad);
     tc_report_free(twin);
     bad = run("issuer missing from the system bundle", sys, noroot, &p);
@@ -503,8 +510,7 @@ static void test_other_list_words(pki *k)
     setenv("SSL_CERT_FILE", theirs, 1);
     CHECK(tc_trust_new_mozilla(theirs, "certifi 1.0", &moz, &err) == TC_OK);
     bad = run("root in neither list", moz, full, &p);
-    CHECK(has(bad, K(UNTRUSTED_ROOT), 2)
-          && !msg_has(bad, K(UNTRUSTED_ROOT), 2, TC_WORDS_ONLY_SYSTEM));
+    CHECK(msg_lacks(bad, K(UNTRUSTED_ROOT), 2, TC_WORDS_ONLY_SYSTEM));
     tc_report_free(bad);
 
     unsetenv("SSL_CERT_FILE");
