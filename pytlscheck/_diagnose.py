@@ -35,7 +35,7 @@ import sys
 from typing import Any, Callable, Dict, Hashable, Iterator, List, Literal, Optional, Tuple
 from urllib.parse import urlsplit
 
-from . import _core, _defaults
+from . import _core, _defaults, _stores
 from ._target import Target, parse_target
 from ._text import render_text
 from .api import check
@@ -423,22 +423,6 @@ def _client_words(err: ssl.SSLError) -> Tuple[Optional[str], Optional[int], Opti
 
 # ---- which trust store the client used -----------------------------------------
 
-def _certifi_path() -> Optional[str]:
-    """certifi's bundle when certifi is installed (it is not a client
-    library: importing it loads no code beyond a path lookup)."""
-    mod: Any = sys.modules.get("certifi")
-    if mod is None:
-        try:
-            import certifi as mod  # type: ignore[import-not-found,no-redef]
-        except ImportError:
-            return None
-    try:
-        path = mod.where()
-    except Exception:
-        return None
-    return path if isinstance(path, str) and os.path.exists(path) else None
-
-
 def _ders_of(path: str) -> Optional[frozenset]:
     try:
         return frozenset(c["der"] for c in _core.load_certificates(path))
@@ -472,9 +456,9 @@ def _default_store(client: str) -> Tuple[Any, str]:
         env = _ca_env(client)
         if env is not None:
             return env[1], f"{client} honours {env[0]}, which names {env[1]}"
-        path = _certifi_path()
+        path = _stores.certifi_path()
         if path is not None:
-            return path, f"{client}'s default is certifi's CA bundle ({path})"
+            return "certifi", f"{client}'s default is certifi's CA bundle ({path})"
         return None, (f"{client}'s default is certifi's CA bundle, but certifi is not "
                       "installed here: the system trust store is assumed instead")
     return None, ("the standard library's default (ssl.create_default_context()) is the "
@@ -491,12 +475,12 @@ def _client_store(ev: _Evidence) -> Tuple[Any, str]:
         path = ev.ca_file or ev.ca_dir
         assert path is not None
         if client == "requests":
-            certifi = _certifi_path()
+            certifi = _stores.certifi_path()
             env = _ca_env("requests")
             if env is not None and os.path.abspath(env[1]) == os.path.abspath(path):
                 return path, f"requests honours {env[0]}, which names {path}"
             if certifi is not None and os.path.abspath(certifi) == os.path.abspath(path):
-                return path, f"requests' default: certifi's CA bundle ({path})"
+                return "certifi", f"requests' default: certifi's CA bundle ({path})"
             return path, f"requests was given verify={path!r}"
         arg = "ca_certs" if ev.ca_file else "ca_cert_dir"
         return path, f"{client}'s connection pool was given {arg}={path!r}"
@@ -508,9 +492,9 @@ def _client_store(ev: _Evidence) -> Tuple[Any, str]:
         if not ders:
             continue
         have = frozenset(ders)
-        certifi = _certifi_path()
+        certifi = _stores.certifi_path()
         if certifi is not None and _ders_of(certifi) == have:
-            return certifi, ("the SSLContext of your client's failed handshake holds "
+            return "certifi", ("the SSLContext of your client's failed handshake holds "
                              f"certifi's CA bundle ({certifi})")
         cafile = ssl.get_default_verify_paths().cafile
         if cafile and _ders_of(cafile) == have:
@@ -534,13 +518,16 @@ def _client_store(ev: _Evidence) -> Tuple[Any, str]:
     return why
 
 
-def _describe_trust(trust: Any) -> Optional[str]:
-    """In words, the store the client used (for 'your client trusted ...')."""
-    if trust is None:
-        return "the system trust store"
-    if isinstance(trust, (str, os.PathLike)):
-        return os.fspath(trust)
-    return None
+def _is_store(trust: Any, name: str) -> bool:
+    """Whether a trust= input is the named store (its name, or for certifi
+    its bundle's path)."""
+    if name == "system":
+        return trust is None or trust == "system"
+    if trust == name:
+        return True
+    path = _stores.certifi_path() if name == "certifi" else None
+    return (path is not None and isinstance(trust, (str, os.PathLike))
+            and os.path.abspath(os.fspath(trust)) == os.path.abspath(path))
 
 
 def _other_stores(used: Any) -> List[Tuple[Any, str]]:
@@ -548,12 +535,12 @@ def _other_stores(used: Any) -> List[Tuple[Any, str]]:
     the system store, then certifi's bundle, each unless it is the one the
     client used."""
     out: List[Tuple[Any, str]] = []
-    if used is not None:
-        out.append((None, "the system trust store"))
-    certifi = _certifi_path()
-    if certifi is not None and not (isinstance(used, (str, os.PathLike))
-                                    and os.path.abspath(os.fspath(used)) == os.path.abspath(certifi)):
-        out.append((certifi, f"certifi's CA bundle ({certifi})"))
+    for name in _stores.STORE_NAMES:
+        if _is_store(used, name) or (name == "certifi" and _stores.certifi_path() is None):
+            continue
+        words = _stores.describe_input(name)
+        assert words is not None
+        out.append((name, words))
     return out
 
 
@@ -607,7 +594,7 @@ def _finding(report: Report, ev: _Evidence, target: Target, code: Optional[int],
                             f"{first.message}")
     if report.ok:
         if no_trusted_path and given_trust:
-            store = _describe_trust(client_trust[0])
+            store = _stores.describe_input(client_trust[0])
             theirs = (f" Your client's store was {store} ({client_trust[1]})." if store
                       else f" Your client's store: {client_trust[1]}.")
             return False, "trusted_another_store", (
@@ -655,6 +642,8 @@ Checker = Callable[..., Report]
 
 
 def _trust_key(trust: Any) -> Hashable:
+    if trust in _stores.STORE_NAMES:
+        return ("name", trust)
     if isinstance(trust, list):
         return ("ders",) + tuple(trust)
     if isinstance(trust, (str, os.PathLike)):
@@ -698,7 +687,8 @@ def _run(exc: BaseException, timeout: float, trust: Any,
             if not _no_trusted_path(alt) and not any(
                     issubclass(p.exception, ConnectionProblem) for p in alt.errors):
                 report, other_store = alt, True
-                roots = store if store is not None else ssl.get_default_verify_paths().cafile
+                roots = (_stores.certifi_path() if store == "certifi"
+                         else ssl.get_default_verify_paths().cafile)
                 why = (f"{name}, which has a path to this server's root, unlike the store "
                        f"your client used: {client_trust[1]}")
                 break

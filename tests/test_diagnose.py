@@ -154,7 +154,8 @@ def test_requests_default_store_is_named_from_its_own_setting(lab, monkeypatch):
         exc = e
     report = pytlscheck.diagnose(exc)
     assert report.trust_reason == f"requests' default: certifi's CA bundle ({certifi.where()})"
-    assert report.trust == f"the anchors in {certifi.where()}"
+    assert report.trust == f"Mozilla's list of roots from certifi {certifi.__version__} ({certifi.where()})"
+    assert report.trust_store == [f"certifi {certifi.__version__} ({certifi.where()})"]
     assert report.diagnosis.agrees     # the lab root is not in certifi's bundle either
     assert "certifi" in report.explain()
 

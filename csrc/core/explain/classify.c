@@ -1227,6 +1227,21 @@ static void aia_hint(tb *b, X509 *x)
     AUTHORITY_INFO_ACCESS_free(aia);
 }
 
+/* When the other named list (system / Mozilla) trusts the missing root:
+ * top itself (issuer_of 0) or top's issuer (1).  The words are
+ * tc_kinds.h's; the lookup is trust.c's, made only here, for a chain with
+ * no trusted path. */
+static void elsewhere_words(tb *b, const tc_judge *j, X509 *top, int issuer_of)
+{
+    tc_elsewhere w = tc_trust_elsewhere(j->trust, top, issuer_of);
+    if (w == TC_ELSEWHERE_NONE)
+        return;
+    tb_add(b, issuer_of ? TC_WORDS_ITS_ISSUER : TC_WORDS_THIS_ROOT);
+    tb_add(b, w == TC_ELSEWHERE_MOZILLA ? TC_WORDS_ONLY_MOZILLA : TC_WORDS_ONLY_SYSTEM);
+    if (!issuer_of)
+        tb_add(b, ".");
+}
+
 static tc_status trust_rule(const tc_judge *j, const tc_verr *te, tc_error *err)
 {
     int n = sk_X509_num(j->path);
@@ -1251,9 +1266,14 @@ static tc_status trust_rule(const tc_judge *j, const tc_verr *te, tc_error *err)
                  tc_trust_describe(j->trust), X509_verify_cert_error_string(code));
         return tc_judge_add(j, TC_KIND_CHAIN_INVALID, n - 1, top, NULL, code, d, err);
     }
-    if (tc_cert_self_signed(top))
+    if (tc_cert_self_signed(top)) {
+        char d[400];
+        tb b;
+        tb_init(&b, d, sizeof(d));
+        elsewhere_words(&b, j, top, 0);
         return tc_judge_add(j, n == 1 ? TC_KIND_SELF_SIGNED : TC_KIND_UNTRUSTED_ROOT,
-                            n - 1, top, NULL, code, "", err);
+                            n - 1, top, NULL, code, d, err);
+    }
 
     /* Not self-signed, and no issuer in the path: missing, or refused. */
     ERR_set_mark();
@@ -1275,6 +1295,7 @@ static tc_status trust_rule(const tc_judge *j, const tc_verr *te, tc_error *err)
         tb_init(&b, detail, sizeof(detail));
         if (sk_X509_num(anchors) > 0 && !signer)
             tb_add(&b, " (a trust anchor has that name, but its key did not sign this certificate: a re-issued or look-alike CA)");
+        elsewhere_words(&b, j, top, 1);
         aia_hint(&b, top);
         /* The server sent its leaf and at least one CA certificate, and
          * the top's issuer is nowhere: most often the chain is complete up
