@@ -231,6 +231,10 @@ def test_outdated_system_bundle_is_said_for_untrusted_root(outdated):
         msg = _words(report.problems[0].message)
         assert "This root is " + OUTDATED in msg, msg
         assert "ISRG Root X1" in msg
+        # the fix starts with what the words call for, then the kind's own
+        fix = _words(report.problems[0].fix)
+        assert fix.startswith("Update this machine's CA bundle"), fix
+        assert "trust='certifi'" in fix and "Otherwise: Use a certificate" in fix
 
 
 def test_outdated_system_bundle_is_said_for_unknown_root(outdated):
@@ -239,6 +243,7 @@ def test_outdated_system_bundle_is_said_for_unknown_root(outdated):
     report = pytlscheck.verify_chain([E7, X2_BY_X1], trust="system", at=AT)
     assert report.kinds[0] == "unknown_root"
     assert "here the issuer is a root " + OUTDATED in _words(report.problems[0].message)
+    assert _words(report.problems[0].fix).startswith("Update this machine's CA bundle")
 
 
 def test_no_outdated_words_when_the_bundle_has_the_root(monkeypatch, tmp_path):
@@ -254,6 +259,7 @@ def test_no_outdated_words_for_a_root_in_neither_list(outdated, inter, root):
     report = pytlscheck.verify_chain(pem_of(leaf, inter, root), trust="system")
     assert report.kinds[0] == "untrusted_root"
     assert "Mozilla" not in _messages(report) and "This root is" not in _messages(report)
+    assert report.problems[0].fix.startswith("Use a certificate from a publicly trusted CA")
 
 
 def test_no_outdated_words_without_certifi(outdated, monkeypatch):
@@ -291,6 +297,8 @@ def test_root_only_in_the_system_store_is_said_with_certifi(monkeypatch, tmp_pat
     report = pytlscheck.verify_chain(pem_of(leaf, inter, root), trust="certifi")
     assert report.kinds[0] == "untrusted_root"
     assert "This root is " + PRIVATE in _words(report.problems[0].message)
+    assert _words(report.problems[0].fix).startswith(
+        "If this machine's store holds that root on purpose")
     served = pytlscheck.verify_chain(pem_of(leaf, inter), trust="certifi")
     assert served.kinds[0] == "unknown_root"
     assert "here the issuer is a root " + PRIVATE in _words(served.problems[0].message)

@@ -29,6 +29,8 @@ PLAIN = {
     "target": "*host:port*",
     "sni": "-servername *name*",
     "trust": "the trusted roots",
+    # a first step the finding adds when it knows one (an outdated bundle)
+    "remedy": "",
 }
 
 # Placeholders inside commands stay placeholders a reader types over.

@@ -47,6 +47,9 @@
 #define TC_WORDS_ONLY_SYSTEM "trusted by this machine's store but not by Mozilla's current list: Mozilla removed or distrusted it, or it is a private CA added to this machine"
 #define TC_WORDS_THIS_ROOT " This root is "
 #define TC_WORDS_ITS_ISSUER "; here the issuer is a root "
+/* The fix those words call for, before the kind's own ({remedy}). */
+#define TC_REMEDY_ONLY_MOZILLA "Update this machine's CA bundle (Debian and Ubuntu: apt-get install --only-upgrade ca-certificates; RHEL and Fedora: dnf upgrade ca-certificates; in a container, rebuild it on a current base image), or check against Mozilla's current list with trust='certifi' / --trust certifi. Otherwise: "
+#define TC_REMEDY_ONLY_SYSTEM "If this machine's store holds that root on purpose (a private CA added here), give it to every client that must trust the server (trust='system' here, or the root's file); if Mozilla removed or distrusted it, move to a certificate from a CA on Mozilla's current list. Otherwise: "
 #endif
 
 /* ---- could not reach a TLS server at all -------------------------- */
@@ -147,28 +150,28 @@ TC_KIND(INCOMPLETE_CHAIN, "incomplete_chain", TC_SEV_ERROR, "IncompleteChain",
     TC_CAT_CERTIFICATE, 1,
     "The server sends only its own certificate (cert.pem instead of fullchain.pem), so clients cannot reach a trusted root.",
     "The chain is incomplete: the issuer of {cert}, {issuer}, was not sent and is not one of the trust anchors, so no path to a trusted root can be built{detail}.",
-    "Serve the full chain: the leaf followed by every intermediate (with certbot use fullchain.pem, not cert.pem; nginx: ssl_certificate fullchain.pem;).",
+    "{remedy}Serve the full chain: the leaf followed by every intermediate (with certbot use fullchain.pem, not cert.pem; nginx: ssl_certificate fullchain.pem;).",
     "openssl verify -show_chain -untrusted {chain_file} {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null")
 TC_KIND(UNTRUSTED_ROOT, "untrusted_root", TC_SEV_ERROR, "UntrustedRoot",
     TC_CAT_CERTIFICATE, 1,
     "A private or corporate CA that this client was not told to trust, or a chain that leads to the wrong root.",
-    "The chain ends in the root {subject}, which is not in {trust}: clients that do not already trust this private or unknown CA will refuse the connection.{detail}",
-    "Use a certificate from a publicly trusted CA, or, for a private CA, distribute its root to every client and pass it explicitly (trust='root.pem' / --trust root.pem).",
+    "The chain ends in the root {subject}, which is not in {trust}: clients that do not already trust this CA will refuse the connection.{detail}",
+    "{remedy}Use a certificate from a publicly trusted CA, or, for a private CA, distribute its root to every client and pass it explicitly (trust='root.pem' / --trust root.pem).",
     "openssl verify -show_chain -untrusted {chain_file} {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null")
 TC_KIND(UNKNOWN_ROOT, "unknown_root", TC_SEV_ERROR, "UnknownRoot",
     TC_CAT_CERTIFICATE, 1,
     "A private or corporate CA whose root this client was not told to trust; less often, a second intermediate the server does not send.",
     "The chain the server sent ends in {cert}, a CA certificate whose issuer, {issuer}, is not in {trust}: most likely {issuer} is a private root this client does not trust (the chain itself is then complete), or else a second intermediate that was not sent{detail}.",
-    "For a private CA, pass its root explicitly (trust='root.pem' / --trust root.pem) and distribute it to every client. To tell the two apart, look at the issuer's certificate: a root's subject and issuer are the same (openssl x509 -noout -subject -issuer -in issuer.pem); if they differ it is an intermediate, and the server must send it after {subject}.",
+    "{remedy}For a private CA, pass its root explicitly (trust='root.pem' / --trust root.pem) and distribute it to every client. To tell the two apart, look at the issuer's certificate: a root's subject and issuer are the same (openssl x509 -noout -subject -issuer -in issuer.pem); if they differ it is an intermediate, and the server must send it after {subject}.",
     "openssl x509 -noout -subject -issuer -in issuer.pem",
     TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null 2>/dev/null | grep -E '^ *[0-9] s:|^ *i:'")
 TC_KIND(SELF_SIGNED, "self_signed", TC_SEV_ERROR, "SelfSignedCertificate",
     TC_CAT_CERTIFICATE, 1,
     "A default or test certificate generated on the server was left in place.",
     "{cert} is self-signed: it vouches for itself, and it is not among {trust}.{detail}",
-    "Replace it with a certificate issued by a trusted CA (for a public name, Let's Encrypt or your provider's managed certificates); for a private service, issue it from a private CA and pass that CA's root with trust=.",
+    "{remedy}Replace it with a certificate issued by a trusted CA (for a public name, Let's Encrypt or your provider's managed certificates); for a private service, issue it from a private CA and pass that CA's root with trust=.",
     "openssl x509 -noout -subject -issuer -in {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -subject -issuer")
 TC_KIND(INVALID_CA, "invalid_ca", TC_SEV_ERROR, "InvalidCA",

@@ -389,6 +389,8 @@ typedef struct tc_render_vars {
     const char *trust;       /* tc_trust_describe() */
     const char *leaf_file;   /* the leaf's file in commands: "leaf.pem" or the caller's file */
     const char *chain_file;  /* the intermediates' file: "chain.pem" or the caller's file */
+    const char *remedy;      /* a fix this finding knows to come first, or NULL:
+                              * {remedy} opens a fix template */
 } tc_render_vars;
 
 /* Renders a template: each {name} of tc_render_vars is replaced; "{{" is a

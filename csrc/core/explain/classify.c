@@ -1032,9 +1032,11 @@ tc_kind tc_kind_for_verify_code(int code, int *no_trusted_path)
 /* Adding problems                                                     */
 /* ------------------------------------------------------------------ */
 
-tc_status tc_judge_add(const tc_judge *j, tc_kind kind, int depth, X509 *x,
-                       const char *cert_text, int code, const char *detail,
-                       tc_error *err)
+/* tc_judge_add, with a remedy: a fix the finding knows to come first
+ * ({remedy}), or NULL. */
+static tc_status judge_add_core(const tc_judge *j, tc_kind kind, int depth, X509 *x,
+                                const char *cert_text, int code, const char *detail,
+                                const char *remedy, tc_error *err)
 {
     if (x == NULL && depth >= 0 && depth < sk_X509_num(j->path))
         x = sk_X509_value(j->path, depth);
@@ -1046,6 +1048,7 @@ tc_status tc_judge_add(const tc_judge *j, tc_kind kind, int depth, X509 *x,
     v.hostname = j->report->hostname;
     v.detail = detail ? detail : "";
     v.trust = tc_trust_describe(j->trust);
+    v.remedy = remedy;
 
     size_t before = j->report->n_problems;
     if (tc_report_add(j->report, kind, depth, code,
@@ -1059,6 +1062,13 @@ tc_status tc_judge_add(const tc_judge *j, tc_kind kind, int depth, X509 *x,
             m[0] = (char)(m[0] - 'a' + 'A');
     }
     return TC_OK;
+}
+
+tc_status tc_judge_add(const tc_judge *j, tc_kind kind, int depth, X509 *x,
+                       const char *cert_text, int code, const char *detail,
+                       tc_error *err)
+{
+    return judge_add_core(j, kind, depth, x, cert_text, code, detail, NULL, err);
 }
 
 /* Words one table row about x (at depth; child = what x signed, NULL: the
@@ -1231,15 +1241,16 @@ static void aia_hint(tb *b, X509 *x)
  * top itself (issuer_of 0) or top's issuer (1).  The words are
  * tc_kinds.h's; the lookup is trust.c's, made only here, for a chain with
  * no trusted path. */
-static void elsewhere_words(tb *b, const tc_judge *j, X509 *top, int issuer_of)
+static const char *elsewhere_words(tb *b, const tc_judge *j, X509 *top, int issuer_of)
 {
     tc_elsewhere w = tc_trust_elsewhere(j->trust, top, issuer_of);
     if (w == TC_ELSEWHERE_NONE)
-        return;
+        return NULL;
     tb_add(b, issuer_of ? TC_WORDS_ITS_ISSUER : TC_WORDS_THIS_ROOT);
     tb_add(b, w == TC_ELSEWHERE_MOZILLA ? TC_WORDS_ONLY_MOZILLA : TC_WORDS_ONLY_SYSTEM);
     if (!issuer_of)
         tb_add(b, ".");
+    return w == TC_ELSEWHERE_MOZILLA ? TC_REMEDY_ONLY_MOZILLA : TC_REMEDY_ONLY_SYSTEM;
 }
 
 static tc_status trust_rule(const tc_judge *j, const tc_verr *te, tc_error *err)
@@ -1270,9 +1281,9 @@ static tc_status trust_rule(const tc_judge *j, const tc_verr *te, tc_error *err)
         char d[400];
         tb b;
         tb_init(&b, d, sizeof(d));
-        elsewhere_words(&b, j, top, 0);
-        return tc_judge_add(j, n == 1 ? TC_KIND_SELF_SIGNED : TC_KIND_UNTRUSTED_ROOT,
-                            n - 1, top, NULL, code, d, err);
+        const char *remedy = elsewhere_words(&b, j, top, 0);
+        return judge_add_core(j, n == 1 ? TC_KIND_SELF_SIGNED : TC_KIND_UNTRUSTED_ROOT,
+                              n - 1, top, NULL, code, d, remedy, err);
     }
 
     /* Not self-signed, and no issuer in the path: missing, or refused. */
@@ -1295,7 +1306,7 @@ static tc_status trust_rule(const tc_judge *j, const tc_verr *te, tc_error *err)
         tb_init(&b, detail, sizeof(detail));
         if (sk_X509_num(anchors) > 0 && !signer)
             tb_add(&b, " (a trust anchor has that name, but its key did not sign this certificate: a re-issued or look-alike CA)");
-        elsewhere_words(&b, j, top, 1);
+        const char *remedy = elsewhere_words(&b, j, top, 1);
         aia_hint(&b, top);
         /* The server sent its leaf and at least one CA certificate, and
          * the top's issuer is nowhere: most often the chain is complete up
@@ -1309,8 +1320,8 @@ static tc_status trust_rule(const tc_judge *j, const tc_verr *te, tc_error *err)
             if (X509_NAME_cmp(X509_get_subject_name(sk_X509_value(j->given, i)),
                               X509_get_issuer_name(top)) == 0)
                 ca_on_top = 0;
-        st = tc_judge_add(j, ca_on_top ? TC_KIND_UNKNOWN_ROOT : TC_KIND_INCOMPLETE_CHAIN,
-                          n - 1, top, NULL, code, detail, err);
+        st = judge_add_core(j, ca_on_top ? TC_KIND_UNKNOWN_ROOT : TC_KIND_INCOMPLETE_CHAIN,
+                            n - 1, top, NULL, code, detail, remedy, err);
     }
     sk_X509_pop_free(anchors, X509_free);
     return st;

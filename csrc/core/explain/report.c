@@ -89,7 +89,7 @@ static void buf_put(buf *b, const char *s, size_t n)
 static const struct { const char *name; size_t len; size_t off; } VARS[] = {
     VAR(cert), VAR(subject), VAR(issuer), VAR(not_before), VAR(not_after),
     VAR(days), VAR(hostname), VAR(detail), VAR(target), VAR(sni), VAR(trust),
-    VAR(leaf_file), VAR(chain_file),
+    VAR(leaf_file), VAR(chain_file), VAR(remedy),
 };
 #undef VAR
 
