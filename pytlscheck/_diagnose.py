@@ -331,7 +331,8 @@ def _read_proxy_environment(ev: _Evidence) -> None:
     import urllib.request
     proxies = urllib.request.getproxies_environment()
     proxy = proxies.get("https") or proxies.get("all")
-    if proxy and not urllib.request.proxy_bypass_environment(ev.host, proxies):
+    bypass = getattr(urllib.request, "proxy_bypass_environment")   # not in typeshed
+    if proxy and not bypass(ev.host, proxies):
         ev.proxy = f"{proxy} (from the environment's HTTPS_PROXY: {rule})"
 
 
