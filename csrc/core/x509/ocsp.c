@@ -74,14 +74,9 @@ static int certid_info(const OCSP_CERTID *cid, ASN1_OBJECT **md, ASN1_INTEGER **
 
 static void serial_hex(tb *b, const ASN1_INTEGER *serial)
 {
-    BIGNUM *bn = serial ? ASN1_INTEGER_to_BN(serial, NULL) : NULL;
-    char *hex = bn ? BN_bn2hex(bn) : NULL;
-    if (hex != NULL)
-        tb_add(b, hex);
-    else
-        tb_add(b, "an unreadable number");
-    OPENSSL_free(hex);
-    BN_free(bn);
+    char *hex = tc_serial_hex(serial);
+    tb_add(b, hex ? hex : "an unreadable number");
+    free(hex);
 }
 
 /* The entry of bs about leaf: its index, or -1.  With the issuer, the whole
