@@ -284,3 +284,17 @@ def test_response_from_openssl_ocsp_with_an_index_db(pki, tmp_path):
     r = staple_check(pki, tmp_path, (tmp_path / "minted.der").read_bytes())
     assert (r.ocsp.status, r.ocsp.verified, r.ocsp.reason) == ("revoked", True, "keyCompromise")
     assert "revoked" in r.kinds and not r.ok
+
+
+def test_check_many_and_async_carry_the_staple(pki, tmp_path):
+    import asyncio
+    path = tmp_path / "resp.der"
+    path.write_bytes(response(pki, status="revoked"))
+    with openssl_server("-status_file", str(path), cert=pem_of(pki["leaf"], pki["inter"]),
+                        key=pki["leaf"].key_pem) as (host, port):
+        many = pytlscheck.check_many([f"{host}:{port}"], trust=pki["root"].pem, timeout=5)
+        one = asyncio.run(pytlscheck.check_async(f"{host}:{port}", trust=pki["root"].pem,
+                                                 timeout=5))
+    for r in (many[0], one):
+        assert r.ocsp is not None and r.ocsp.status == "revoked" and r.ocsp.verified
+        assert "revoked" in r.kinds
