@@ -7,7 +7,8 @@ from decimal import Decimal
 from numbers import Real
 from typing import Dict
 
-__all__ = ["handshake_cost", "FULL_HANDSHAKE_ROUND_TRIPS", "full_handshake_round_trips"]
+__all__ = ["handshake_cost", "daily_wait_seconds", "FULL_HANDSHAKE_ROUND_TRIPS",
+           "full_handshake_round_trips"]
 
 #: Round trips a full (not resumed) handshake takes before application data
 #: can flow, by protocol name as ``Report.protocol`` gives it: TLS 1.3 needs
@@ -58,11 +59,22 @@ def handshake_cost(connections_per_day: float, rtt_ms: float, protocol: str = "T
     outside 0..1, or a protocol other than "TLSv1", "TLSv1.1", "TLSv1.2" and
     "TLSv1.3".
     """
+    trips = full_handshake_round_trips(protocol)
+    return daily_wait_seconds(connections_per_day, rtt_ms, trips, resumption_rate)
+
+
+def daily_wait_seconds(connections_per_day: float, rtt_ms: float, round_trips: int,
+                       resumption_rate: float = 0.0) -> float:
+    """The formula itself, for a number of round trips already known (a
+    probe's measured ones, 2 for TLS 1.3 after a HelloRetryRequest): cold
+    connections x round trips x RTT, in seconds; arguments checked as in
+    :func:`handshake_cost`."""
     conns = _number(connections_per_day, "connections_per_day")
     rtt = _number(rtt_ms, "rtt_ms")
     rate = _number(resumption_rate, "resumption_rate")
     if rate > 1:
         raise ValueError(f"resumption_rate must be between 0 and 1, got {resumption_rate!r}")
-    trips = full_handshake_round_trips(protocol)
+    if isinstance(round_trips, bool) or not isinstance(round_trips, int) or round_trips < 0:
+        raise ValueError(f"round_trips must be a whole number of at least 0, got {round_trips!r}")
     cold = conns * (1 - rate)
-    return float(cold * trips * rtt / 1000)
+    return float(cold * round_trips * rtt / 1000)

@@ -6,7 +6,8 @@ import math
 import pytest
 
 import pytlscheck
-from pytlscheck._economics import FULL_HANDSHAKE_ROUND_TRIPS, full_handshake_round_trips
+from pytlscheck._economics import (FULL_HANDSHAKE_ROUND_TRIPS, daily_wait_seconds,
+                                   full_handshake_round_trips)
 
 
 @pytest.mark.parametrize("args,expected", [
@@ -61,3 +62,12 @@ def test_non_numbers_are_a_type_error(bad):
 def test_unhashable_protocol_is_a_value_error():
     with pytest.raises(ValueError, match="protocol must be one of"):
         pytlscheck.handshake_cost(1, 1, ["TLSv1.3"])  # type: ignore[arg-type]
+
+
+def test_the_formula_for_measured_round_trips():
+    # what Probe.handshake_cost will use: TLS 1.3 after a HelloRetryRequest takes 2
+    assert daily_wait_seconds(1_000_000, 80, 2) == 160000
+    assert daily_wait_seconds(1_000_000, 80, 1, 0.8) == 16000
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="round_trips must be a whole number"):
+            daily_wait_seconds(1, 1, bad)  # type: ignore[arg-type]
