@@ -23,13 +23,14 @@ typedef struct mint_opts {
     int64_t this_update, next_update;   /* offsets from T0; next 0: none */
     int reason;
     const EVP_MD *id_md;        /* CertID hash, default SHA-1 */
+    const pki_cert *issuer;     /* for the CertID, default inter */
 } mint_opts;
 
 static unsigned char *mint(const mint_opts *o, size_t *len)
 {
     const pki_cert *about = o->about ? o->about : &leaf;
     const pki_cert *signer = o->signer ? o->signer : &inter;
-    OCSP_CERTID *id = OCSP_cert_to_id(o->id_md, about->x, inter.x);
+    OCSP_CERTID *id = OCSP_cert_to_id(o->id_md, about->x, (o->issuer ? o->issuer : &inter)->x);
     OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
     ASN1_TIME *tu = pki_time(T0 + o->this_update);
     ASN1_TIME *nu = o->next_update ? pki_time(T0 + o->next_update) : NULL;
@@ -71,8 +72,8 @@ static mint_opts defaults(void)
     return o;
 }
 
-/* A report of the chain served (leaf + inter, or the leaf only), judged. */
-static tc_report *judged(const unsigned char *der, size_t len, int with_inter)
+/* A report of the chain served, judged. */
+static tc_report *judged_chain(const unsigned char *der, size_t len, STACK_OF(X509) *chain)
 {
     tc_report *r = NULL;
     tc_error err;
@@ -81,7 +82,6 @@ static tc_report *judged(const unsigned char *der, size_t len, int with_inter)
     p.hostname = "api.example.com";
     p.at = T0;
     p.has_at = 1;
-    STACK_OF(X509) *chain = with_inter ? pki_stack(leaf.x, inter.x, NULL) : pki_stack(leaf.x, NULL);
     if (tc_report_new(&r, &err) != TC_OK || tc_verify(r, trust, chain, &p, &err) != TC_OK)
         pki_die("tc_verify");
     sk_X509_pop_free(chain, X509_free);
@@ -92,6 +92,13 @@ static tc_report *judged(const unsigned char *der, size_t len, int with_inter)
     CHECK(st == TC_OK);
     CHECK(r->ocsp != NULL);
     return r;
+}
+
+/* ... of leaf + inter, or the leaf only. */
+static tc_report *judged(const unsigned char *der, size_t len, int with_inter)
+{
+    return judged_chain(der, len, with_inter ? pki_stack(leaf.x, inter.x, NULL)
+                                             : pki_stack(leaf.x, NULL));
 }
 
 static const tc_problem *find(const tc_report *r, tc_kind k)
@@ -234,6 +241,29 @@ static void test_no_issuer(void)
     OPENSSL_free(der);
 }
 
+static void test_self_signed(void)
+{
+    /* A self-signed leaf answers for itself: the staple verifies (the
+     * chain's own problem, self_signed, stays). */
+    pki_spec s = pki_leaf(T0, "api.example.com", NULL);
+    pki_cert self = pki_mint(&s);
+    mint_opts o = defaults();
+    o.about = &self;
+    o.issuer = &self;
+    o.signer = &self;
+    size_t len;
+    unsigned char *der = mint(&o, &len);
+    tc_report *r = judged_chain(der, len, pki_stack(self.x, NULL));
+    CHECK_STR(r->ocsp->status, "good");
+    if (!r->ocsp->verified)
+        fprintf(stderr, "  error: %s\n", r->ocsp->error);
+    CHECK(r->ocsp->verified);
+    CHECK(find(r, TC_KIND_SELF_SIGNED) != NULL && find(r, TC_KIND_OCSP_STAPLE_INVALID) == NULL);
+    tc_report_free(r);
+    OPENSSL_free(der);
+    pki_free(&self);
+}
+
 static void hostile(const unsigned char *der, size_t len, const char *words)
 {
     tc_report *r = judged(der, len, 1);
@@ -325,6 +355,7 @@ int main(void)
     test_invalid();
     test_wrong_key();
     test_no_issuer();
+    test_self_signed();
     test_hostile_bytes();
 
     tc_trust_free(trust);

@@ -48,7 +48,8 @@ static const char *status_name(int st)
 }
 
 /* The issuer of leaf: next on the path, else a certificate of the served
- * chain that issued it (X509_check_issued: names and key identifiers). */
+ * chain that issued it (X509_check_issued: names and key identifiers),
+ * else the leaf itself when it is self-signed. */
 static X509 *find_issuer(const tc_report *r, X509 *leaf)
 {
     if (r->path != NULL && sk_X509_num(r->path) >= 2) {
@@ -61,7 +62,8 @@ static X509 *find_issuer(const tc_report *r, X509 *leaf)
         if (X509_check_issued(x, leaf) == X509_V_OK)
             return x;
     }
-    return NULL;
+    /* A self-signed leaf answers for itself. */
+    return tc_cert_self_signed(leaf) ? leaf : NULL;
 }
 
 /* OCSP_id_get0_info takes a non-const CertID it only reads; the getters
