@@ -123,7 +123,6 @@ static int authorised(X509 *signer, X509 *issuer, int64_t now, tb *b)
     EVP_PKEY *ikey = X509_get0_pubkey(issuer);
     int issued = X509_check_issued(issuer, signer) == X509_V_OK && ikey != NULL
                  && X509_verify(signer, ikey) == 1;
-    ERR_clear_error();
     if (!issued) {
         tb_addf(b, "it is signed by %s, which is neither the certificate's issuer nor a "
                 "responder that issuer authorised, so anyone holding that key could have "
@@ -137,7 +136,6 @@ static int authorised(X509 *signer, X509 *issuer, int64_t now, tb *b)
         tb_addf(b, "it is signed by %s, a certificate of the issuer without the OCSPSigning "
                 "extended key usage that would let it answer for the issuer (RFC 6960 "
                 "section 4.2.2.2)", label);
-        ERR_clear_error();
         return 0;
     }
     int64_t nb = 0, na = 0;
@@ -161,13 +159,16 @@ typedef enum outcome {
     OUT_GOOD = 0,      /* verifies, good: nothing to say */
     OUT_REVOKED,       /* verifies, revoked: the revocation words in rev */
     OUT_INVALID,       /* ocsp_staple_invalid, why in words */
-    OUT_UNCHECKED      /* the issuer is missing: why in words, no problem */
+    OUT_UNCHECKED,     /* the issuer is missing: why in words, no problem */
+    OUT_NOMEM          /* could not judge: out of memory */
 } outcome;
 
-/* Reads the response and decides o's fields (all but error). */
+/* Reads the response and decides o's fields (all but error).  OpenSSL's
+ * errors on these untrusted bytes are dropped (the words say what failed). */
 static outcome judge(tc_report *r, const unsigned char *der, size_t len, int64_t now,
                      tc_ocsp *o, tb *why, tb *rev)
 {
+    ERR_set_mark();
     OCSP_RESPONSE *resp = NULL;
     OCSP_BASICRESP *bs = NULL;
     STACK_OF(X509) *extra = NULL;
@@ -252,20 +253,26 @@ static outcome judge(tc_report *r, const unsigned char *der, size_t len, int64_t
 
     /* Who signed it: a certificate in the response, in the served chain,
      * or the issuer itself (by name or key hash, the ResponderID). */
-    if ((extra = sk_X509_dup(r->chain)) == NULL || !sk_X509_push(extra, issuer))
-        goto done_nomem_words;
+    if ((extra = sk_X509_dup(r->chain)) == NULL || !sk_X509_push(extra, issuer)) {
+        out = OUT_NOMEM;
+        goto done;
+    }
     X509 *signer = NULL;
     if (OCSP_resp_get0_signer(bs, &signer, extra) != 1 || signer == NULL) {
         tb_add(why, "the responder it names as its signer is neither the certificate's issuer "
                "nor a certificate sent in the response or the chain");
-        ERR_clear_error();
         goto done;
     }
     STACK_OF(X509) *one = sk_X509_new_null();
-    int sig_ok = one != NULL && sk_X509_push(one, signer) > 0
-                 && OCSP_basic_verify(bs, one, NULL, OCSP_NOINTERN | OCSP_NOVERIFY) == 1;
+    if (one == NULL || sk_X509_push(one, signer) <= 0) {
+        sk_X509_free(one);
+        out = OUT_NOMEM;
+        goto done;
+    }
+    /* The signature only, with the signer's key (its authority is
+     * authorised()'s question, not OpenSSL's chain building). */
+    int sig_ok = OCSP_basic_verify(bs, one, NULL, OCSP_NOINTERN | OCSP_NOVERIFY) == 1;
     sk_X509_free(one);
-    ERR_clear_error();
     if (!sig_ok) {
         char label[600];
         tc_x509_label(label, sizeof(label), signer);
@@ -306,15 +313,11 @@ static outcome judge(tc_report *r, const unsigned char *der, size_t len, int64_t
         tb_add(rev, ", as the OCSP response the server staples says");
         out = OUT_REVOKED;
     }
-    goto done;
-
-done_nomem_words:
-    tb_add(why, "it could not be checked (out of memory)");
 done:
     sk_X509_free(extra);
     OCSP_BASICRESP_free(bs);
     OCSP_RESPONSE_free(resp);
-    ERR_clear_error();
+    ERR_pop_to_mark();
     return out;
 }
 
@@ -330,6 +333,8 @@ tc_status tc_ocsp_judge(tc_report *r, const unsigned char *der, size_t len, int6
     tb_init(&why, why_s, sizeof(why_s));
     tb_init(&rev, rev_s, sizeof(rev_s));
     outcome out = judge(r, der, len, now, r->ocsp, &why, &rev);
+    if (out == OUT_NOMEM)
+        return tc_error_set(err, TC_E_NOMEM, "out of memory judging the stapled OCSP response");
     if (!r->ocsp->verified && (r->ocsp->error = strdup(why.len ? why_s : "it could not be read"))
         == NULL)
         return tc_error_set(err, TC_E_NOMEM, "out of memory judging the stapled OCSP response");
