@@ -35,7 +35,7 @@ import sys
 from typing import Any, Callable, Dict, Hashable, Iterator, List, Literal, Optional, Tuple
 from urllib.parse import urlsplit
 
-from . import _core, _defaults
+from . import _core, _defaults, _stores
 from ._target import Target, parse_target
 from ._text import render_text
 from .api import check
@@ -316,6 +316,25 @@ def _read_frames(ev: _Evidence) -> None:
                 break
 
 
+#: clients that go through the proxy the environment names (HTTPS_PROXY,
+#: NO_PROXY) by default, when the exception itself does not show it
+_ENV_PROXY_CLIENTS = {"httpx": "httpx honours it unless trust_env=False"}
+
+
+def _read_proxy_environment(ev: _Evidence) -> None:
+    """The proxy an httpx client went through, from the environment as it
+    reads it (the standard library's parser: HTTPS_PROXY / https_proxy,
+    NO_PROXY)."""
+    rule = _ENV_PROXY_CLIENTS.get(ev.client)
+    if rule is None or ev.proxy is not None or ev.host is None:
+        return
+    import urllib.request
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get("https") or proxies.get("all")
+    if proxy and not urllib.request.proxy_bypass_environment(ev.host, proxies):
+        ev.proxy = f"{proxy} (from the environment's HTTPS_PROXY: {rule})"
+
+
 def _evidence(exc: BaseException) -> Tuple[_Evidence, ssl.SSLError]:
     if not isinstance(exc, BaseException):
         raise TypeError(f"diagnose() takes an exception, not {type(exc).__name__}")
@@ -331,6 +350,7 @@ def _evidence(exc: BaseException) -> Tuple[_Evidence, ssl.SSLError]:
             "(server_name= the name to verify, trust= the roots to trust)."
             + _check_hint(ev, exc))
     _read_frames(ev)
+    _read_proxy_environment(ev)
     # the innermost error says most: prefer one with a verify code
     coded = [e for e in errors if isinstance(_attr(e, "verify_code"), int)]
     return ev, (coded or errors)[-1]
@@ -403,22 +423,6 @@ def _client_words(err: ssl.SSLError) -> Tuple[Optional[str], Optional[int], Opti
 
 # ---- which trust store the client used -----------------------------------------
 
-def _certifi_path() -> Optional[str]:
-    """certifi's bundle when certifi is installed (it is not a client
-    library: importing it loads no code beyond a path lookup)."""
-    mod: Any = sys.modules.get("certifi")
-    if mod is None:
-        try:
-            import certifi as mod  # type: ignore[import-not-found,no-redef]
-        except ImportError:
-            return None
-    try:
-        path = mod.where()
-    except Exception:
-        return None
-    return path if isinstance(path, str) and os.path.exists(path) else None
-
-
 def _ders_of(path: str) -> Optional[frozenset]:
     try:
         return frozenset(c["der"] for c in _core.load_certificates(path))
@@ -452,9 +456,9 @@ def _default_store(client: str) -> Tuple[Any, str]:
         env = _ca_env(client)
         if env is not None:
             return env[1], f"{client} honours {env[0]}, which names {env[1]}"
-        path = _certifi_path()
+        path = _stores.certifi_path()
         if path is not None:
-            return path, f"{client}'s default is certifi's CA bundle ({path})"
+            return "certifi", f"{client}'s default is certifi's CA bundle ({path})"
         return None, (f"{client}'s default is certifi's CA bundle, but certifi is not "
                       "installed here: the system trust store is assumed instead")
     return None, ("the standard library's default (ssl.create_default_context()) is the "
@@ -471,12 +475,12 @@ def _client_store(ev: _Evidence) -> Tuple[Any, str]:
         path = ev.ca_file or ev.ca_dir
         assert path is not None
         if client == "requests":
-            certifi = _certifi_path()
+            certifi = _stores.certifi_path()
             env = _ca_env("requests")
             if env is not None and os.path.abspath(env[1]) == os.path.abspath(path):
                 return path, f"requests honours {env[0]}, which names {path}"
             if certifi is not None and os.path.abspath(certifi) == os.path.abspath(path):
-                return path, f"requests' default: certifi's CA bundle ({path})"
+                return "certifi", f"requests' default: certifi's CA bundle ({path})"
             return path, f"requests was given verify={path!r}"
         arg = "ca_certs" if ev.ca_file else "ca_cert_dir"
         return path, f"{client}'s connection pool was given {arg}={path!r}"
@@ -488,9 +492,9 @@ def _client_store(ev: _Evidence) -> Tuple[Any, str]:
         if not ders:
             continue
         have = frozenset(ders)
-        certifi = _certifi_path()
+        certifi = _stores.certifi_path()
         if certifi is not None and _ders_of(certifi) == have:
-            return certifi, ("the SSLContext of your client's failed handshake holds "
+            return "certifi", ("the SSLContext of your client's failed handshake holds "
                              f"certifi's CA bundle ({certifi})")
         cafile = ssl.get_default_verify_paths().cafile
         if cafile and _ders_of(cafile) == have:
@@ -514,16 +518,43 @@ def _client_store(ev: _Evidence) -> Tuple[Any, str]:
     return why
 
 
-def _describe_trust(trust: Any) -> Optional[str]:
-    """In words, the store the client used (for 'your client trusted ...')."""
-    if trust is None:
-        return "the system trust store"
-    if isinstance(trust, (str, os.PathLike)):
-        return os.fspath(trust)
-    return None
+def _is_store(trust: Any, name: str) -> bool:
+    """Whether a trust= input is the named store (its name, or for certifi
+    its bundle's path)."""
+    if name == "system":
+        return trust is None or trust == "system"
+    if trust == name:
+        return True
+    path = _stores.certifi_path() if name == "certifi" else None
+    return (path is not None and isinstance(trust, (str, os.PathLike))
+            and os.path.abspath(os.fspath(trust)) == os.path.abspath(path))
+
+
+def _other_stores(used: Any) -> List[Tuple[Any, str]]:
+    """The stores to try when the client's own has no trusted path:
+    the system store, then certifi's bundle, each unless it is the one the
+    client used."""
+    out: List[Tuple[Any, str]] = []
+    for name in _stores.STORE_NAMES:
+        if _is_store(used, name) or (name == "certifi" and _stores.certifi_path() is None):
+            continue
+        words = _stores.describe_input(name)
+        assert words is not None
+        out.append((name, words))
+    return out
 
 
 # ---- comparing the verdicts ---------------------------------------------------
+
+def _no_trusted_path(report: Report) -> bool:
+    """Whether one of report's errors is a "no trusted path" verdict
+    (OpenSSL codes 2, 18, 19, 20, 21, 27: no anchor in the store)."""
+    for p in report.errors:
+        info = _core.kind_for_verify_code(p.openssl_code) if p.openssl_code else None
+        if info is not None and info[1]:
+            return True
+    return False
+
 
 def _agrees(report: Report, code: Optional[int]) -> bool:
     errors = report.errors
@@ -535,14 +566,9 @@ def _agrees(report: Report, code: Optional[int]) -> bool:
     kind, no_trusted_path = info
     if any(p.kind == kind for p in errors):
         return True
-    if no_trusted_path:
-        # 2, 18, 19, 20, 21, 27 say "no trusted path"; which one OpenSSL
-        # says depends on how far its build got: any of them agrees.
-        for p in errors:
-            other = _core.kind_for_verify_code(p.openssl_code) if p.openssl_code else None
-            if other is not None and other[1]:
-                return True
-    return False
+    # 2, 18, 19, 20, 21, 27 say "no trusted path"; which one OpenSSL says
+    # depends on how far its build got: any of them agrees.
+    return no_trusted_path and _no_trusted_path(report)
 
 
 def _anchor_words(report: Report) -> str:
@@ -552,8 +578,10 @@ def _anchor_words(report: Report) -> str:
 
 def _finding(report: Report, ev: _Evidence, target: Target, code: Optional[int],
              client_kind: Optional[str], no_trusted_path: bool, given_trust: bool,
-             client_trust: Tuple[Any, str]) -> Tuple[bool, Optional[str], str]:
-    """(agrees, disagreement, the finding in words)."""
+             client_trust: Tuple[Any, str],
+             roots: Optional[str] = None) -> Tuple[bool, Optional[str], str]:
+    """(agrees, disagreement, the finding in words); roots: the file to
+    give the client, when pytlscheck's store is best named by one."""
     checked = f"pytlscheck checked {report.target or target.display}"
     if report.server_name and report.server_name != target.host:
         checked += f" as {report.server_name}"
@@ -564,10 +592,9 @@ def _finding(report: Report, ev: _Evidence, target: Target, code: Optional[int],
         more = " (every problem is listed below)" if len(errors) > 1 else ""
         return True, None, (f"{checked}, and agrees: {first.kind.replace('_', ' ')}{more}. "
                             f"{first.message}")
-    proxy = f" (your client was set to go through {ev.proxy})" if ev.proxy else ""
     if report.ok:
         if no_trusted_path and given_trust:
-            store = _describe_trust(client_trust[0])
+            store = _stores.describe_input(client_trust[0])
             theirs = (f" Your client's store was {store} ({client_trust[1]})." if store
                       else f" Your client's store: {client_trust[1]}.")
             return False, "trusted_another_store", (
@@ -575,15 +602,15 @@ def _finding(report: Report, ev: _Evidence, target: Target, code: Optional[int],
                 "Your client trusted another store, one without that root." + theirs +
                 " Usual causes: a private CA your client was not given, a stale CA bundle "
                 "(an old certifi or a copied bundle file that lacks a newer root), or a "
-                f"TLS-inspecting proxy whose own root your client lacks{proxy}. "
-                f"{FIX} give your client the roots pytlscheck trusted ({report.trust}): "
+                "TLS-inspecting proxy whose own root your client lacks. "
+                f"{FIX} give your client the roots pytlscheck trusted ({roots or report.trust}): "
                 "verify=/cafile= that file, or REQUESTS_CA_BUNDLE / SSL_CERT_FILE naming it, "
                 "or update the bundle (pip install -U certifi).")
         return False, "healthy_now", (
             f"{checked}, and disagrees: the endpoint is healthy now{_anchor_words(report)}. "
             "What your client saw is not what pytlscheck sees: the problem was fixed since "
             "(a fixed outage: a renewed certificate, a restarted server), or your client "
-            f"reached another server than pytlscheck did (a proxy{proxy}, another address "
+            "reached another server than pytlscheck did (a proxy, another address "
             "behind the same name, one bad node behind a load balancer)"
             + (", or your client trusted another store than the one pytlscheck used"
                if no_trusted_path else "")
@@ -615,6 +642,8 @@ Checker = Callable[..., Report]
 
 
 def _trust_key(trust: Any) -> Hashable:
+    if trust in _stores.STORE_NAMES:
+        return ("name", trust)
     if isinstance(trust, list):
         return ("ders",) + tuple(trust)
     if isinstance(trust, (str, os.PathLike)):
@@ -638,12 +667,31 @@ def _run(exc: BaseException, timeout: float, trust: Any,
     server_name = ev.server_name
     if server_name == target.host or (server_name is None and not target.is_ip):
         server_name = None         # check() sends and verifies the host itself
-    key = (target.display, server_name, _trust_key(used))
-    report = cache.get(key) if cache is not None else None
-    if report is None:
-        report = check(target.display, server_name=server_name, trust=used, timeout=timeout)
-        if cache is not None:
-            cache[key] = report
+    def checked(store: Any) -> Report:
+        key = (target.display, server_name, _trust_key(store))
+        found = cache.get(key) if cache is not None else None
+        if found is None:
+            found = check(target.display, server_name=server_name, trust=store,
+                          timeout=timeout)
+            if cache is not None:
+                cache[key] = found
+        return found
+
+    report = checked(used)
+    other_store, roots = False, None
+    if trust is None and no_trusted_path and _no_trusted_path(report):
+        # The client's own store has no path either: would another store
+        # (the system's, certifi's) have one?  Then that is the diagnosis.
+        for store, name in _other_stores(used):
+            alt = checked(store)
+            if not _no_trusted_path(alt) and not any(
+                    issubclass(p.exception, ConnectionProblem) for p in alt.errors):
+                report, other_store = alt, True
+                roots = (_stores.certifi_path() if store == "certifi"
+                         else ssl.get_default_verify_paths().cafile)
+                why = (f"{name}, which has a path to this server's root, unlike the store "
+                       f"your client used: {client_trust[1]}")
+                break
     report = copy.copy(report)     # the diagnosis is this exception's own
 
     where = f" when it called {ev.url}" if ev.url else f" connecting to {target.display}"
@@ -652,7 +700,8 @@ def _run(exc: BaseException, timeout: float, trust: Any,
     said = (f"Your client ({ev.client}) reported {phrase}"
             + (f" (OpenSSL verify code {code})" if code else "") + where + ".")
     agrees, disagreement, finding = _finding(report, ev, target, code, client_kind,
-                                             no_trusted_path, trust is not None, client_trust)
+                                             no_trusted_path, trust is not None or other_store,
+                                             client_trust, roots)
     report.trust_reason = why
     report.diagnosis = Diagnosis(
         client=ev.client, exception=_qualname(exc), url=ev.url, ssl_reason=reason,

@@ -209,6 +209,11 @@ def _report_html(report: Any) -> str:
         parts.append(f'<div data-role="ocsp" style="color:{colour};margin-bottom:6px">'
                      f'{_e(staple)}</div>')
     parts.append(_diagnosis_html(report))
+    trust = getattr(report, "trust", None)
+    if trust:
+        # The store checked against, in words (report.trust_store in data).
+        parts.append(f'<div data-role="trust" style="color:#555;margin-bottom:6px">'
+                     f'trusted roots: {_e(trust)}</div>')
     if elsewhen:
         parts.append(f'<div style="color:{COLOURS["warning"]};margin-bottom:6px">'
                      f'as of {_e(f"{now:%Y-%m-%d %H:%M}")} UTC, not now</div>')

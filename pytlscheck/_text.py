@@ -328,7 +328,12 @@ def diagnosis_sentences(report: Any) -> List[str]:
     d = getattr(report, "diagnosis", None)
     if d is None:
         return []
-    out = [d.said, d.finding]
+    out = [d.said]
+    if d.proxy:
+        out.append(f"Your client was set to go through the proxy {d.proxy}; pytlscheck "
+                   "connected directly, so what a TLS-inspecting proxy shows clients (its own "
+                   "certificate) is not in this check.")
+    out.append(d.finding)
     why = getattr(report, "trust_reason", None)
     if why:
         out.append(f"Trust store assumed: {report.trust}, because {why}.")

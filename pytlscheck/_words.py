@@ -50,16 +50,19 @@ def days_until(when: datetime, now: Optional[datetime] = None) -> int:
     return days if seconds >= 0 else -days
 
 
-#: OpenSSL's X509_V_ERR_CA_BCONS_NOT_CRITICAL: a CA's basicConstraints not
-#: marked critical, which Python 3.13 and later refuse by default.
-_BCONS_NOT_CRITICAL = 89
+#: What only OpenSSL's strict mode refuses, which Python 3.13 and later
+#: turn on by default: X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA (80) and
+#: X509_V_ERR_PATHLEN_WITHOUT_KU_KEY_CERT_SIGN (81), a pathLenConstraint
+#: where it means nothing; X509_V_ERR_CA_BCONS_NOT_CRITICAL (89), a CA's
+#: basicConstraints not marked critical.
+_STRICT_ONLY = frozenset({80, 81, 89})
 
 
 def this_python_note(openssl_code: int, version: tuple) -> str:
     """The sentence a problem's message gains when the interpreter running
     the check is itself a client that refuses what the problem describes
     (Python 3.13+'s default context sets ssl.VERIFY_X509_STRICT); else ""."""
-    if openssl_code == _BCONS_NOT_CRITICAL and tuple(version[:2]) >= (3, 13):
+    if openssl_code in _STRICT_ONLY and tuple(version[:2]) >= (3, 13):
         return (f" This Python ({version[0]}.{version[1]}) is one of them: "
                 "ssl.create_default_context() here refuses this chain.")
     return ""

@@ -15,7 +15,7 @@ from datetime import date, datetime, timezone
 from typing import (Any, Callable, Hashable, Iterable, List, Optional, Sequence, Tuple,
                     Union)
 
-from . import _core, _defaults
+from . import _core, _defaults, _stores
 from ._target import normalize_hostname, parse_target, to_ascii
 from .certificate import Certificate
 from .report import Report
@@ -24,7 +24,8 @@ __all__ = ["verify_chain", "match_hostname", "check", "verify", "HostnameMatch"]
 
 PathType = Union[str, "os.PathLike[str]"]
 ChainInput = Union[PathType, bytes, Certificate, Sequence[Union[Certificate, bytes, str]]]
-TrustInput = Union[None, PathType, bytes, Certificate, Sequence[Certificate]]
+TrustInput = Union[None, PathType, bytes, Certificate,
+                   Sequence[Union[Certificate, bytes, PathType]]]
 
 _PEM_MARK = "-----BEGIN"
 
@@ -137,13 +138,71 @@ def _ascii(text: str, what: str) -> bytes:
                          f"position {e.start}; PEM is ASCII text.") from None
 
 
+def _system_store() -> Tuple[Any, Hashable]:
+    """The system store (OpenSSL's default paths), compared with certifi's
+    bundle when certifi is installed."""
+    bundle = _stores.certifi_path()
+    # The system store follows SSL_CERT_FILE / SSL_CERT_DIR (OpenSSL's
+    # own variables, which only choose which roots to trust).
+    key: Hashable = ("system", os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"),
+                     bundle)
+    return _TRUST_CACHE.get(key, lambda: _core.TrustStore.system(compare=bundle)), key
+
+
+def _certifi_store() -> Tuple[Any, Hashable]:
+    """Mozilla's list from certifi, compared with the system store."""
+    found = _stores.certifi_bundle()
+    if found is None:
+        raise ValueError(_stores.certifi_missing())
+    path, version = found
+    st = os.stat(path)
+    key: Hashable = ("certifi", path, st.st_mtime_ns, st.st_size, st.st_ino,
+                     os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    return _TRUST_CACHE.get(key, lambda: _core.TrustStore.mozilla(path, f"certifi {version}")), key
+
+
+def _path_store(trust: Any, what: str) -> Tuple[Any, Hashable]:
+    path = os.fspath(trust)
+    if not path.strip():
+        raise ValueError(f"{what} is an empty string: give a trust store name "
+                         f"({_stores.names_phrase()}), a PEM file or directory path, "
+                         "PEM text, or None for the system trust store.")
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        msg = (f"Could not read the trust anchors {path!r}: {e.strerror or e}; it is not a "
+               f"trust store name either (the names are {_stores.names_phrase('and')}).")
+        raise (type(e)(e.errno, msg) if e.errno is not None else OSError(msg)) from None
+    key = ("path", os.path.abspath(path), st.st_mtime_ns, st.st_size, st.st_ino)
+    return _TRUST_CACHE.get(key, lambda: _core.TrustStore.from_path(path)), key
+
+
+def _anchor_der(c: Any, what: str) -> Optional[bytes]:
+    """The bytes of one certificate-like trust item, None for a name or path."""
+    if isinstance(c, Certificate):
+        return c.der
+    if isinstance(c, (bytes, bytearray, memoryview)):
+        return bytes(c)
+    if isinstance(c, str) and _is_pem_text(c):
+        return _ascii(c, what)
+    return None
+
+
+def _one_store(trust: Any, what: str) -> Tuple[Any, Hashable]:
+    """A store name or a path."""
+    if trust == "system":
+        return _system_store()
+    if trust == "certifi":
+        return _certifi_store()
+    return _path_store(trust, what)
+
+
 def _trust_store(trust: Any) -> Tuple[Any, Hashable]:
-    """(a _core.TrustStore, its cache key)."""
+    """(a _core.TrustStore, its cache key).  The one place a trust= input
+    becomes a store: None or "system", "certifi", a path, data,
+    certificates, or a list mixing them (one union store)."""
     if trust is None:
-        # The system store follows SSL_CERT_FILE / SSL_CERT_DIR (OpenSSL's
-        # own variables, which only choose which roots to trust).
-        key: Hashable = ("system", os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
-        return _TRUST_CACHE.get(key, _core.TrustStore.system), key
+        return _system_store()
     if isinstance(trust, _core.TrustStore):
         return trust, ("object", id(trust))
     if isinstance(trust, Certificate):
@@ -151,20 +210,35 @@ def _trust_store(trust: Any) -> Tuple[Any, Hashable]:
     if isinstance(trust, (list, tuple)):
         if not trust:
             raise ValueError("trust is an empty list: give at least one root certificate, "
+                             f"store name ({_stores.names_phrase()}) or file, "
                              "or None for the system trust store.")
         ders: List[bytes] = []
+        named: List[Tuple[int, Any]] = []
+        first = -1                      # where the first certificate is
         for i, c in enumerate(trust):
-            if isinstance(c, Certificate):
-                ders.append(c.der)
-            elif isinstance(c, (bytes, bytearray)):
-                ders.append(bytes(c))
-            elif isinstance(c, str) and _is_pem_text(c):
-                ders.append(_ascii(c, f"trust item {i + 1}"))
+            der = _anchor_der(c, f"trust item {i + 1}")
+            if der is not None:
+                ders.append(der)
+                first = i if first < 0 else first
+            elif isinstance(c, (str, os.PathLike)):
+                named.append((i, c))
             else:
-                raise TypeError(f"trust item {i + 1} must be a Certificate or PEM/DER bytes, "
+                raise TypeError(f"trust item {i + 1} must be a Certificate, PEM/DER bytes, "
+                                f"PEM text, a store name ({_stores.names_phrase()}) or a path, "
                                 f"not {type(c).__name__}")
-        key = ("certs",) + tuple(_digest(d) for d in ders)
-        return _TRUST_CACHE.get(key, lambda: _core.TrustStore.from_der(ders, "the trust anchors")), key
+        key: Hashable = ("certs",) + tuple(_digest(d) for d in ders)
+        if not named:
+            return _TRUST_CACHE.get(key, lambda: _core.TrustStore.from_der(ders, "the trust anchors")), key
+        parts = [_one_store(c, f"trust item {i + 1}") for i, c in named]
+        if ders:
+            # The certificates of the list, as one part where the first one was.
+            certs = (_TRUST_CACHE.get(key, lambda: _core.TrustStore.from_der(ders, "the trust anchors")), key)
+            parts.insert(sum(1 for i, _ in named if i < first), certs)
+        if len(parts) == 1:
+            return parts[0]
+        ukey: Hashable = ("union",) + tuple(k for _, k in parts)
+        stores = [store for store, _ in parts]
+        return _TRUST_CACHE.get(ukey, lambda: _core.TrustStore.union(stores)), ukey
     if isinstance(trust, (bytes, bytearray, memoryview)):
         data = bytes(trust)
         if not data.strip():
@@ -176,19 +250,10 @@ def _trust_store(trust: Any) -> Tuple[Any, Hashable]:
         key = ("data", _digest(data))
         return _TRUST_CACHE.get(key, lambda: _core.TrustStore.from_der(data, "the trust PEM text")), key
     if isinstance(trust, (str, os.PathLike)):
-        path = os.fspath(trust)
-        if not path.strip():
-            raise ValueError("trust is an empty string: give a PEM file or directory path, "
-                             "PEM text, or None for the system trust store.")
-        try:
-            st = os.stat(path)
-        except OSError as e:
-            msg = f"Could not read the trust anchors {path!r}: {e.strerror or e}."
-            raise (type(e)(e.errno, msg) if e.errno is not None else OSError(msg)) from None
-        key = ("path", os.path.abspath(path), st.st_mtime_ns, st.st_size, st.st_ino)
-        return _TRUST_CACHE.get(key, lambda: _core.TrustStore.from_path(path)), key
-    raise TypeError("trust must be None (the system store), a PEM file or directory path, "
-                    "PEM data, or a list of Certificates, not " + type(trust).__name__)
+        return _one_store(trust, "trust")
+    raise TypeError("trust must be None or a store name (" + _stores.names_phrase() + "), "
+                    "a PEM file or directory path, PEM data, or a list of Certificates, "
+                    "names and paths, not " + type(trust).__name__)
 
 
 def _timestamp(at: Any) -> Tuple[Optional[float], datetime]:
@@ -284,9 +349,12 @@ def verify_chain(chain: ChainInput, *, hostname: Optional[str] = None,
     (internationalised names are converted with IDNA), or None to skip the
     name check.
 
-    ``trust``: None for the system trust store (OpenSSL's default paths,
-    honouring SSL_CERT_FILE / SSL_CERT_DIR), a PEM file or a directory of
-    PEM files, PEM data, or a list of :class:`Certificate` anchors.
+    ``trust``: None or "system" for the system trust store (OpenSSL's
+    default paths, honouring SSL_CERT_FILE / SSL_CERT_DIR), "certifi" for
+    Mozilla's list from the optional certifi package, a PEM file or a
+    directory of PEM files, PEM data, :class:`Certificate` anchors, or a
+    list mixing names, paths and certificates (one store with all their
+    roots; docs/api.md, "Trust stores").  ``report.trust_store`` names it.
 
     ``at``: evaluate validity at this time (an aware datetime, a naive one
     meaning UTC, or a date meaning midnight UTC); default now.
@@ -323,7 +391,8 @@ def verify_chain(chain: ChainInput, *, hostname: Optional[str] = None,
     result = _core.verify(data, store, hostname=host, at=ts, purpose=_purpose(purpose),
                           crls=_crls(crls), max_depth=depth, min_days=days,
                           min_remaining=frac, ekus=_ekus(ekus), what=what, file=file_name)
-    return Report(result, trust=store.description, checked_at=checked_at, source=source)
+    return Report(result, trust=store.description, checked_at=checked_at, source=source,
+                  trust_store=store.sources)
 
 
 @dataclass(frozen=True)
@@ -420,7 +489,8 @@ def check(target: str, port: Optional[int] = None, *, server_name: Optional[str]
     checked_at = datetime.now(timezone.utc)
     result = _core.check(client, tgt.host, tgt.port, server_name=sni, timeout=float(timeout),
                          min_days=days, min_remaining=frac)
-    return Report(result, trust=store.description, checked_at=checked_at)
+    return Report(result, trust=store.description, checked_at=checked_at,
+                  trust_store=store.sources)
 
 
 def verify(target: str, port: Optional[int] = None, *, server_name: Optional[str] = None,

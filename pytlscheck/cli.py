@@ -2,11 +2,11 @@
 
 ::
 
-    pytlscheck TARGET... [--from FILE|-] [--trust FILE|DIR] [--server-name NAME]
+    pytlscheck TARGET... [--from FILE|-] [--trust NAME|FILE|DIR] [--server-name NAME]
                          [--min-days N] [--min-remaining F] [--timeout S]
                          [--concurrency K] [--client-cert FILE --client-key FILE]
                          [--json | --jsonl]
-    pytlscheck file CHAIN.pem [--host NAME] [--trust FILE|DIR] [--at DATE]
+    pytlscheck file CHAIN.pem [--host NAME] [--trust NAME|FILE|DIR] [--at DATE]
                               [--min-days N] [--min-remaining F] [--json]
     pytlscheck demo [--json] [--serve]
 
@@ -27,7 +27,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, TextIO
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, TextIO, Union
 
 from . import __version__, _defaults, _text, _words
 from ._core import OPENSSL_VERSION
@@ -120,9 +120,11 @@ def _date(text: str) -> datetime:
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--trust", metavar="FILE|DIR",
-                   help="trust these roots (a PEM bundle or a directory of PEM files) "
-                        "instead of the system trust store")
+    p.add_argument("--trust", metavar="NAME|FILE|DIR", action="append",
+                   help="trust these roots instead of the system trust store: a store "
+                        "name ('system', 'certifi': Mozilla's bundle from the certifi "
+                        "package), a PEM bundle or a directory of PEM files; repeat it "
+                        "to trust several")
     p.add_argument("--min-days", metavar="N", type=_days, default=_defaults.MIN_DAYS,
                    help="warn when a certificate expires in fewer than N days (default 30)")
     p.add_argument("--min-remaining", metavar="F", type=_fraction, default=None,
@@ -353,21 +355,29 @@ def _readable(path: Optional[str], what: str) -> None:
         raise UsageError(f"{what} {path!r} does not exist")
 
 
-def _trust_arg(path: Optional[str]) -> None:
-    """--trust must exist and, when it is a plain file or a directory, hold
-    trust anchors: its error names --trust.  The store is kept (the API's
-    cache), so the check itself does not load it again.  A pipe or device
-    (/dev/stdin) is read once, by the check."""
-    _readable(path, "--trust")
-    if path is None or not (os.path.isfile(path) or os.path.isdir(path)):
-        return
+def _trust_arg(given: Optional[List[str]]) -> Union[None, str, List[str]]:
+    """The trust= of the --trust options (one value, or a list when
+    repeated).  Each must be a store name or exist and, when it is a plain
+    file or a directory, hold trust anchors: its error names --trust.  The
+    store is kept (the API's cache), so the check itself does not load it
+    again.  A pipe or device (/dev/stdin) is read once, by the check."""
+    if not given:
+        return None
+    from . import _stores
     from .api import _trust_store
-    try:
-        _trust_store(path)
-    except (ValueError, TypeError, OSError) as e:
-        words = _words.exception_line(e)
-        raise UsageError(f"--trust: {words}" if path in words
-                         else f"--trust {path!r}: {words}") from None
+    for path in given:
+        if path not in _stores.STORE_NAMES and not os.path.exists(path):
+            raise UsageError(f"--trust {path!r} is neither a trust store name "
+                             f"({_stores.names_phrase()}) nor an existing file or directory")
+        if path not in _stores.STORE_NAMES and not (os.path.isfile(path) or os.path.isdir(path)):
+            continue
+        try:
+            _trust_store(path)
+        except (ValueError, TypeError, OSError) as e:
+            words = _words.exception_line(e)
+            raise UsageError(f"--trust: {words}" if path in words
+                             else f"--trust {path!r}: {words}") from None
+    return given[0] if len(given) == 1 else list(given)
 
 
 def read_targets(args: argparse.Namespace,
@@ -442,7 +452,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("--client-key needs --client-cert (the certificate it belongs to)")
     if args.json and args.jsonl:
         raise UsageError("--json and --jsonl: choose one")
-    _trust_arg(args.trust)
+    args.trust = _trust_arg(args.trust)
     _readable(args.client_cert, "--client-cert")
     _readable(args.client_key, "--client-key")
     targets, where = read_targets(args)
@@ -497,7 +507,7 @@ def cmd_file(args: argparse.Namespace, out: TextIO) -> int:
     import pytlscheck
 
     _readable(args.chain, "the chain file")
-    _trust_arg(args.trust)
+    args.trust = _trust_arg(args.trust)
     try:
         report = pytlscheck.verify_chain(
             args.chain, hostname=args.host, trust=args.trust, at=args.at,

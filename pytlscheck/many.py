@@ -73,7 +73,7 @@ class _Job:
 
     def __init__(self, index: int, label: str, host: str, port: int,
                  server_name: Optional[str], timeout: float, days: int, frac: float,
-                 client: Any, trust: str) -> None:
+                 client: Any, trust: Tuple[str, Tuple[str, ...]]) -> None:
         self.index = index
         self.label = label
         self.host = host
@@ -83,7 +83,7 @@ class _Job:
         self.days = days
         self.frac = frac
         self.client = client
-        self.trust = trust
+        self.trust = trust          # (description, sources) of the store
 
     def add_to(self, batch: Any, tag: int) -> None:
         batch.add(tag, self.client, self.host, self.port, self.server_name, self.timeout,
@@ -108,7 +108,8 @@ class _Settings:
 
     __slots__ = ("port", "server_name", "timeout", "days", "frac", "client", "trust")
 
-    def __init__(self, opts: Mapping[str, Any], clients: Dict[Hashable, Tuple[Any, str]]) -> None:
+    def __init__(self, opts: Mapping[str, Any],
+                 clients: Dict[Hashable, Tuple[Any, Tuple[str, Tuple[str, ...]]]]) -> None:
         port = opts.get("port")
         self.port = _port(port, "port") if port is not None else None
         sni = opts.get("server_name")
@@ -121,7 +122,7 @@ class _Settings:
         made = clients.get(ckey)
         if made is None:
             store, client = _client(trust, cert, key)
-            made = clients[ckey] = (client, store.description)
+            made = clients[ckey] = (client, (store.description, store.sources))
         self.client, self.trust = made
 
 
@@ -151,7 +152,7 @@ def _prepare(targets: Iterable[Target], options: Mapping[str, Any]) -> List[_Job
     if isinstance(targets, (str, bytes)):
         raise TypeError("targets must be an iterable of targets (a list of 'host:port' "
                         "strings, ...), not a single string")
-    clients: Dict[Hashable, Tuple[Any, str]] = {}
+    clients: Dict[Hashable, Tuple[Any, Tuple[str, Tuple[str, ...]]]] = {}
     base = _Settings(options, clients)    # a bad batch-wide option raises here
     derived: Dict[Hashable, _Settings] = {}
     keep: List[Any] = []                  # keeps id()-keyed option values alive
@@ -221,7 +222,7 @@ def _report(job: _Job, data: Any) -> Report:
         raise data
     total = (data.get("timings") or {}).get("total") or 0.0
     started = datetime.now(timezone.utc) - timedelta(milliseconds=total)
-    return Report(data, trust=job.trust, checked_at=started)
+    return Report(data, trust=job.trust[0], checked_at=started, trust_store=job.trust[1])
 
 
 # ---- driving a batch -------------------------------------------------------
@@ -566,7 +567,7 @@ async def check_async(target: str, port: Optional[int] = None, *,
     """
     opts = _options(port, server_name, trust, timeout, min_days, min_remaining,
                     client_cert, client_key)
-    clients: Dict[Hashable, Tuple[Any, str]] = {}
+    clients: Dict[Hashable, Tuple[Any, Tuple[str, Tuple[str, ...]]]] = {}
     st = _Settings(opts, clients)
     tgt = parse_target(target, port)
     job = _Job(0, target, tgt.host, tgt.port, st.server_name, st.timeout, st.days, st.frac,

@@ -4,7 +4,7 @@ point, so installing pytlscheck is enough).
 Fixtures:
   ``tls_check``: a callable ``tls_check(target, **kwargs) -> Report`` whose
   defaults come from the command line: ``--tls-min-days N`` (default 30)
-  and ``--tls-trust FILE|DIR`` (default: the system trust store).  It also
+  and ``--tls-trust NAME|FILE|DIR`` (default: the system trust store).  It also
   has ``tls_check.assert_healthy(target, **kwargs)``.
   ``tls_lab``: the built-in lab of broken servers (:class:`pytlscheck.lab.Lab`),
   started once per session and stopped at its end.
@@ -38,9 +38,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--tls-min-days", type=int, default=None, metavar="N",
                     help="tls_check fixture: warn when a certificate expires within N "
                          "days (default 30)")
-    group.addoption("--tls-trust", default=None, metavar="FILE|DIR",
+    group.addoption("--tls-trust", default=None, metavar="NAME|FILE|DIR",
                     help="tls_check fixture: trust these roots instead of the system "
-                         "trust store")
+                         "trust store (a store name, 'system' or 'certifi', a PEM file "
+                         "or a directory)")
     group.addoption("--no-tls-diagnose", action="store_true", default=False,
                     help="do not add a 'TLS diagnosis' section to tests that fail with "
                          "a TLS error")

@@ -190,7 +190,8 @@ class Report:
 
     def __init__(self, data: Mapping[str, Any], *, trust: Optional[str] = None,
                  checked_at: Optional[datetime] = None,
-                 source: Optional[str] = None) -> None:
+                 source: Optional[str] = None,
+                 trust_store: Optional[Sequence[str]] = None) -> None:
         # The certificates are made when first read (chain, path,
         # verified_chain, a problem's certificate): a batch whose user
         # reads only ok and problems does not pay for them.
@@ -198,6 +199,11 @@ class Report:
         self._certs: Any = None
         self.hostname: Optional[str] = data.get("hostname")
         self.trust: Optional[str] = trust
+        #: the store's parts, one stable string each, its first word the
+        #: kind: "system (FILE, DIR)", "certifi VERSION (PATH)", "file
+        #: (PATH)", "directory (PATH/)", "certificates (N)" (docs/api.md)
+        self.trust_store: Optional[List[str]] = (list(trust_store) if trust_store is not None
+                                                 else None)
         # The core's own validation time, when it validated a chain: every
         # day count (messages, cards, JSON) is measured from that one
         # reading of the clock, so they cannot disagree by a rounding.
@@ -351,6 +357,7 @@ class Report:
             "hostname": self.hostname,
             "trust": self.trust,
             "trust_reason": self.trust_reason,
+            "trust_store": None if self.trust_store is None else list(self.trust_store),
             "protocol": self.protocol,
             "cipher": self.cipher,
             "group": self.group,

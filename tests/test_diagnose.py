@@ -154,7 +154,8 @@ def test_requests_default_store_is_named_from_its_own_setting(lab, monkeypatch):
         exc = e
     report = pytlscheck.diagnose(exc)
     assert report.trust_reason == f"requests' default: certifi's CA bundle ({certifi.where()})"
-    assert report.trust == f"the anchors in {certifi.where()}"
+    assert report.trust == f"Mozilla's list of roots from certifi {certifi.__version__} ({certifi.where()})"
+    assert report.trust_store == [f"certifi {certifi.__version__} ({certifi.where()})"]
     assert report.diagnosis.agrees     # the lab root is not in certifi's bundle either
     assert "certifi" in report.explain()
 
@@ -225,55 +226,254 @@ def test_client_told_to_trust_the_wrong_root(lab, client):
     assert own.kinds[0] in ("unknown_root", "incomplete_chain", "untrusted_root")
 
 
-def test_a_fixed_outage_is_healthy_now(lab, tmp_path):
-    """A server that served the expired certificate to the client and the
-    renewed one by the time pytlscheck looks."""
-    need("requests")
-    import requests
+class SwitchingServer:
+    """A TLS server on loopback (the standard library's) serving the lab
+    certificate named first; switch() makes it serve another one, stop()
+    takes it away (connections refused from then on)."""
 
-    def context(name):
+    def __init__(self, lab, name):
+        self.lab = lab
+        self.contexts = [self.context(name)]
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.url = f"https://localhost:{self.port}/"
+        self.halt = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def context(self, name):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(lab[name].chain_path,
-                            os.path.join(lab.directory, f"{name}-key.pem"))
+        ctx.load_cert_chain(self.lab[name].chain_path,
+                            os.path.join(self.lab.directory, f"{name}-key.pem"))
         return ctx
 
-    contexts = [context("expired")]
-    healthy_ctx = context("healthy")
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    stop = threading.Event()
+    def switch(self, name):
+        self.contexts.append(self.context(name))
 
-    def serve():
-        listener.settimeout(0.2)
-        while not stop.is_set():
+    def serve(self):
+        self.listener.settimeout(0.2)
+        while not self.halt.is_set():
             try:
-                sock, _ = listener.accept()
+                sock, _ = self.listener.accept()
             except OSError:
                 continue
             try:
-                with contexts[-1].wrap_socket(sock, server_side=True) as tls:
+                with self.contexts[-1].wrap_socket(sock, server_side=True) as tls:
                     tls.settimeout(2)
                     tls.recv(1024)
             except (OSError, ssl.SSLError):
                 pass
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
+    def stop(self):
+        self.halt.set()
+        self.thread.join(5)
+        self.listener.close()
+
+
+def requests_error(url, **kwargs):
+    import requests
     try:
-        try:
-            requests.get(f"https://localhost:{port}/", verify=lab.root_pem_path, timeout=5)
-        except requests.exceptions.SSLError as e:
-            exc = e
-        contexts.append(healthy_ctx)          # renewed
+        requests.get(url, timeout=5, **kwargs)
+    except requests.exceptions.SSLError as e:
+        return e
+    raise AssertionError(f"requests accepted {url}")
+
+
+def test_a_fixed_outage_is_healthy_now(lab):
+    """A server that served the expired certificate to the client and the
+    renewed one by the time pytlscheck looks."""
+    need("requests")
+    server = SwitchingServer(lab, "expired")
+    try:
+        exc = requests_error(server.url, verify=lab.root_pem_path)
+        server.switch("healthy")              # renewed
         report = pytlscheck.diagnose(exc)
     finally:
-        stop.set()
-        thread.join(5)
-        listener.close()
+        server.stop()
     d = report.diagnosis
     assert d.verify_code == 10 and d.client_kind == "expired"
     assert report.ok and not d.agrees and d.disagreement == "healthy_now"
     assert "healthy now" in d.finding and "fixed outage" in d.finding
+
+
+def test_a_server_gone_since_is_unreachable_now(lab):
+    """The client saw an expired certificate; by the time pytlscheck looks
+    nothing listens any more."""
+    need("requests")
+    server = SwitchingServer(lab, "expired")
+    try:
+        exc = requests_error(server.url, verify=lab.root_pem_path)
+    finally:
+        server.stop()
+    report = pytlscheck.diagnose(exc)
+    d = report.diagnosis
+    assert d.client_kind == "expired" and not d.agrees
+    assert d.disagreement == "unreachable_now"
+    assert report.kinds == ["connection_refused"]
+    assert "could not reach it now" in d.finding and "did work then" in d.finding
+    assert report.problems[0].fix in d.finding
+
+
+def test_another_problem_now_is_different_problem(lab):
+    """The client saw an expired certificate; the server now serves one for
+    another name: pytlscheck says what it finds and that it differs."""
+    need("requests")
+    server = SwitchingServer(lab, "expired")
+    try:
+        exc = requests_error(server.url, verify=lab.root_pem_path)
+        server.switch("wrong_host")
+        report = pytlscheck.diagnose(exc)
+    finally:
+        server.stop()
+    d = report.diagnosis
+    assert d.client_kind == "expired" and not d.agrees
+    assert d.disagreement == "different_problem"
+    assert report.kinds[0] == "hostname_mismatch"
+    assert "finds hostname mismatch where your client reported expired" in d.finding
+    assert "may have changed since" in d.finding
+
+
+@pytest.fixture
+def lab_root_is_system_store(lab, monkeypatch, tmp_path):
+    """The system store (OpenSSL's default paths, as pytlscheck reads them)
+    holds exactly the lab root; the clients' own CA settings are unset."""
+    empty = tmp_path / "no-ca-dir"
+    empty.mkdir()
+    monkeypatch.setenv("SSL_CERT_FILE", lab.root_pem_path)
+    monkeypatch.setenv("SSL_CERT_DIR", str(empty))
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    return lab.root_pem_path
+
+
+@pytest.mark.parametrize("client", ["requests", "httpx", "urllib.request"])
+def test_wrong_root_given_to_the_client_while_the_system_store_has_it(
+        lab, lab_root_is_system_store, client):
+    """No trust= for diagnose(): the client's own store has no path, the
+    system store has one, so the diagnosis is that the client trusted
+    another store, and the fix names the system store's file."""
+    need(client)
+    exc = call(client, lab["healthy"].url, cafile=lab["untrusted_root"].chain_path)
+    report = pytlscheck.diagnose(exc)
+    d = report.diagnosis
+    assert report.ok and not d.agrees and d.disagreement == "trusted_another_store"
+    assert report.trust.startswith("the system trust store")
+    assert report.trust_reason.startswith("the system trust store, which has a path")
+    assert "unlike the store your client used" in report.trust_reason
+    assert "Your client trusted another store" in d.finding
+    assert f"give your client the roots pytlscheck trusted ({lab_root_is_system_store})" \
+        in d.finding
+
+
+def test_requests_default_certifi_lacks_the_root_the_system_store_has(
+        lab, lab_root_is_system_store):
+    """The everyday case: a private CA installed in the system store, and
+    requests, which trusts certifi's bundle instead."""
+    need("requests")
+    pytest.importorskip("certifi")
+    import certifi
+    exc = requests_error(lab["healthy"].url)
+    report = pytlscheck.diagnose(exc)
+    d = report.diagnosis
+    assert report.ok and d.disagreement == "trusted_another_store"
+    assert "certifi's CA bundle" in report.trust_reason
+    assert certifi.where() in d.finding
+    assert "REQUESTS_CA_BUNDLE" in d.finding
+    # with the right store given, the same words; with certifi's, it agrees
+    assert pytlscheck.diagnose(exc, trust=certifi.where()).diagnosis.agrees
+
+
+class ConnectProxy:
+    """A real HTTP CONNECT proxy on loopback: relays bytes both ways, and
+    records what it was asked to connect to."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.asked = []
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.tunnel, args=(client,), daemon=True).start()
+
+    def tunnel(self, client):
+        with client:
+            client.settimeout(5)
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < 8192:
+                chunk = client.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            line = head.split(b"\r\n", 1)[0].decode("ascii", "replace")
+            self.asked.append(line)
+            host, port = line.split()[1].rsplit(":", 1)
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=5) as up:
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                up.settimeout(5)
+
+                def pump(a, b):
+                    try:
+                        while True:
+                            data = a.recv(65536)
+                            if not data:
+                                break
+                            b.sendall(data)
+                    except OSError:
+                        pass
+                    try:
+                        b.shutdown(socket.SHUT_WR)
+                    except OSError:
+                        pass
+                other = threading.Thread(target=pump, args=(up, client), daemon=True)
+                other.start()
+                pump(client, up)
+                other.join(5)
+
+    def close(self):
+        self.listener.close()
+
+
+@pytest.mark.parametrize("client", ["requests", "httpx"])
+def test_the_proxy_the_client_went_through_is_named(lab, monkeypatch, client):
+    """requests given proxies=, httpx through HTTPS_PROXY: the diagnosis
+    names the proxy, and says pytlscheck connected directly."""
+    need(client)
+    proxy = ConnectProxy()
+    url = lab["expired"].url
+    try:
+        if client == "requests":
+            exc = requests_error(url, verify=lab.root_pem_path,
+                                 proxies={"https": proxy.url})
+        else:
+            import httpx
+            for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "https_proxy"):
+                monkeypatch.delenv(name, raising=False)
+            monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+            try:
+                httpx.get(url, verify=lab_context(lab), timeout=5)
+            except httpx.HTTPError as e:
+                exc = e
+            else:
+                raise AssertionError("httpx accepted the expired certificate")
+    finally:
+        proxy.close()
+    assert proxy.asked and proxy.asked[0].startswith("CONNECT ")
+    report = pytlscheck.diagnose(exc)
+    d = report.diagnosis
+    assert d.proxy is not None and d.proxy.startswith(proxy.url)
+    if client == "httpx":
+        assert "HTTPS_PROXY" in d.proxy
+    assert d.agrees and report.kinds[0] == "expired"
+    text = " ".join(report.explain().split())
+    assert f"Your client was set to go through the proxy {proxy.url}" in text
+    assert "pytlscheck connected directly" in text
 
 
 def test_not_a_tls_failure_is_a_clear_value_error():

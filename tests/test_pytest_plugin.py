@@ -141,7 +141,7 @@ def test_same_lab(tls_lab):
 
 def test_options_are_documented_in_help(pytester):
     result = pytester.runpytest(*_plugin_args(), "--help")
-    result.stdout.fnmatch_lines(["*--tls-min-days=N*", "*--tls-trust=FILE|DIR*"])
+    result.stdout.fnmatch_lines(["*--tls-min-days=N*", "*--tls-trust=NAME|FILE|DIR*"])
 
 
 # ---- the "TLS diagnosis" section (issue 17) ------------------------------------

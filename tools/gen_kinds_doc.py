@@ -82,6 +82,44 @@ with `openssl verify`.
 """
 
 
+PURPOSE = """\
+## The leaf's purpose: `invalid_purpose`
+
+The leaf must be allowed the use checked: `purpose="server"` (the default)
+or `"client"`, or the EKUs named in `ekus=`. Its extendedKeyUsage, when it
+has one, must list that use (`anyExtendedKeyUsage` does not count for a TLS
+server, CA/B BR 7.1.2.7.10; a leaf without the extension may be used for
+anything, RFC 5280 section 4.2.1.12), and its keyUsage, when it has one, must
+allow the key exchange: digitalSignature, keyEncipherment or keyAgreement for
+a server, digitalSignature or keyAgreement for a client.
+
+A **CA certificate as the leaf** (basicConstraints CA:TRUE) is refused only
+for a **TLS server checked by the web PKI's rules**, which is what
+`purpose="server"` without `ekus=` means. The CA/Browser Forum Baseline
+Requirements (7.1.2.7.8) forbid CA:TRUE in a server certificate, and clients
+differ: Firefox (mozilla::pkix: `MOZILLA_PKIX_ERROR_CA_CERT_USED_AS_END_ENTITY`)
+and rustls (rustls-webpki: `CaUsedAsEndEntity`) refuse it; BoringSSL's pki
+library, the verifier Chrome uses, makes it a warning for its `SERVER_AUTH`
+purpose and an error for `SERVER_AUTH_STRICT`; while `openssl verify -purpose sslserver` (also with
+`-x509_strict`), Python's `ssl` module (also with `VERIFY_X509_STRICT`, the
+3.13 default), curl and Go's crypto/x509 (which checks basicConstraints only
+on intermediates) accept it. For a **client certificate**
+(`purpose="client"`) or **EKUs you name** (`ekus=`), keyUsage and
+extendedKeyUsage alone decide, as OpenSSL's `X509_check_purpose` does: a
+CA:TRUE leaf with digitalSignature and clientAuth is a valid client
+certificate, one whose keyUsage is keyCertSign alone is not.
+
+A **pathLenConstraint in the leaf** is ignored: it limits the intermediates
+below a CA, and a leaf has none (RFC 5280 section 4.2.1.9; mozilla::pkix and
+rustls-webpki ignore it too). RFC 5280 tells the issuing CA not to write one
+outside a CA certificate that may sign certificates, so a leaf carrying one
+gets a `profile_deviation` **warning**: `openssl verify -x509_strict` and
+Python 3.13 and later (whose default context sets `ssl.VERIFY_X509_STRICT`)
+refuse such a leaf, and the warning says so (and, run on such a Python, that
+this very interpreter refuses it).
+"""
+
+
 def fill(template: str, table: dict) -> str:
     def sub(m: "re.Match[str]") -> str:
         return table.get(m.group(1), m.group(0))
@@ -119,6 +157,8 @@ def render(kinds) -> str:
             cell(plain(k["fix"], PLAIN)),
             see,
         ]) + " |")
+    out.append("")
+    out.extend(PURPOSE.rstrip("\n").split("\n"))
     out.append("")
     out.extend(REVOCATION.rstrip("\n").split("\n"))
     out.append("")

@@ -50,18 +50,88 @@ static void TrustStore_dealloc(PyObject *op)
 
 /* Loading the system store reads files (and a large bundle takes tens of
  * milliseconds): the GIL is released meanwhile. */
-static PyObject *TrustStore_system(PyObject *cls, PyObject *Py_UNUSED(ignored))
+static PyObject *TrustStore_system(PyObject *cls, PyObject *args, PyObject *kwargs)
 {
+    static char *kwlist[] = {"compare", NULL};
+    PyObject *compare = Py_None, *cpath = NULL;
     tc_trust *t = NULL;
     tc_error err;
     tc_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:system", kwlist, &compare))
+        return NULL;
+    if (compare != Py_None && !PyUnicode_FSConverter(compare, &cpath))
+        return NULL;
     tc_error_clear(&err);
     Py_BEGIN_ALLOW_THREADS
     st = tc_trust_new_system(&t, &err);
+    if (st == TC_OK && cpath != NULL
+        && tc_trust_set_compare(t, PyBytes_AS_STRING(cpath), &err) != TC_OK) {
+        tc_trust_free(t);
+        t = NULL;
+        st = TC_FAIL;
+    }
     Py_END_ALLOW_THREADS
+    Py_XDECREF(cpath);
     if (st != TC_OK)
         return tcpy_raise(&err);
     return trust_wrap((PyTypeObject *)cls, t);
+}
+
+static PyObject *TrustStore_mozilla(PyObject *cls, PyObject *args)
+{
+    PyObject *path = NULL;
+    const char *label;
+    tc_trust *t = NULL;
+    tc_error err;
+    tc_status st;
+    if (!PyArg_ParseTuple(args, "O&s:mozilla", PyUnicode_FSConverter, &path, &label))
+        return NULL;
+    tc_error_clear(&err);
+    Py_BEGIN_ALLOW_THREADS
+    st = tc_trust_new_mozilla(PyBytes_AS_STRING(path), label, &t, &err);
+    Py_END_ALLOW_THREADS
+    Py_DECREF(path);
+    if (st != TC_OK)
+        return tcpy_raise(&err);
+    return trust_wrap((PyTypeObject *)cls, t);
+}
+
+static PyObject *TrustStore_union(PyObject *cls, PyObject *arg)
+{
+    PyTypeObject *tp = (PyTypeObject *)cls;
+    PyObject *seq = PySequence_Fast(arg, "union() takes a list of TrustStore objects");
+    tc_trust *t = NULL;
+    tc_error err;
+    tc_status st;
+    if (seq == NULL)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    tc_trust **parts = PyMem_Calloc(n > 0 ? (size_t)n : 1, sizeof(*parts));
+    if (parts == NULL) {
+        Py_DECREF(seq);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyObject_TypeCheck(o, tp)) {
+            PyErr_Format(PyExc_TypeError, "union() item %zd must be a TrustStore, not %.80s",
+                         i + 1, Py_TYPE(o)->tp_name);
+            PyMem_Free(parts);
+            Py_DECREF(seq);
+            return NULL;
+        }
+        parts[i] = ((TrustStoreObject *)o)->trust;
+    }
+    tc_error_clear(&err);
+    /* The parts stay referenced by seq while the GIL is released. */
+    Py_BEGIN_ALLOW_THREADS
+    st = tc_trust_new_union(parts, (size_t)n, &t, &err);
+    Py_END_ALLOW_THREADS
+    PyMem_Free(parts);
+    Py_DECREF(seq);
+    if (st != TC_OK)
+        return tcpy_raise(&err);
+    return trust_wrap(tp, t);
 }
 
 static PyObject *TrustStore_from_path(PyObject *cls, PyObject *arg)
@@ -123,6 +193,23 @@ static PyObject *TrustStore_get_description(PyObject *op, void *Py_UNUSED(closur
     return PyUnicode_DecodeUTF8(d ? d : "", d ? (Py_ssize_t)strlen(d) : 0, "replace");
 }
 
+static PyObject *TrustStore_get_sources(PyObject *op, void *Py_UNUSED(closure))
+{
+    const tc_trust *t = ((TrustStoreObject *)op)->trust;
+    size_t n = tc_trust_source_count(t);
+    PyObject *out = PyTuple_New((Py_ssize_t)n);
+    for (size_t i = 0; out != NULL && i < n; i++) {
+        const char *s = tc_trust_source(t, i);
+        PyObject *item = PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "replace");
+        if (item == NULL) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyTuple_SET_ITEM(out, (Py_ssize_t)i, item);
+    }
+    return out;
+}
+
 static PyObject *TrustStore_repr(PyObject *op)
 {
     const char *d = tc_trust_describe(((TrustStoreObject *)op)->trust);
@@ -149,8 +236,15 @@ static PyObject *core_sigcache_clear(PyObject *module, PyObject *Py_UNUSED(ignor
 }
 
 static PyMethodDef TrustStore_methods[] = {
-    {"system", TrustStore_system, METH_NOARGS | METH_CLASS,
-     "system() -> TrustStore\n\nOpenSSL's default verify paths (SSL_CERT_FILE / SSL_CERT_DIR honoured)."},
+    {"system", (PyCFunction)(void (*)(void))TrustStore_system,
+     METH_VARARGS | METH_KEYWORDS | METH_CLASS,
+     "system(compare=None) -> TrustStore\n\nOpenSSL's default verify paths (SSL_CERT_FILE / SSL_CERT_DIR honoured);\n"
+     "compare: a Mozilla bundle, read when a chain's root is missing, to say so."},
+    {"mozilla", TrustStore_mozilla, METH_VARARGS | METH_CLASS,
+     "mozilla(path, label) -> TrustStore\n\nMozilla's list as a PEM bundle (certifi's cacert.pem), named label;\n"
+     "a root missing from it is looked up in the system store."},
+    {"union", TrustStore_union, METH_O | METH_CLASS,
+     "union(stores) -> TrustStore\n\nOne store holding every store's anchors, in order."},
     {"from_path", TrustStore_from_path, METH_O | METH_CLASS,
      "from_path(path) -> TrustStore\n\nA PEM bundle file or a directory of PEM files."},
     {"from_der", (PyCFunction)(void (*)(void))TrustStore_from_der,
@@ -165,6 +259,8 @@ static PyMethodDef TrustStore_methods[] = {
 static PyGetSetDef TrustStore_getset[] = {
     {"description", TrustStore_get_description, NULL,
      "Where the anchors come from, in words.", NULL},
+    {"sources", TrustStore_get_sources, NULL,
+     "Where the anchors come from, one stable string per part (docs/api.md).", NULL},
     {NULL, NULL, NULL, NULL, NULL}
 };
 

@@ -8,7 +8,11 @@
  *    on the normalised host, which must then be a valid name: normalising
  *    twice gives the same result (idempotent), and an IP literal is never
  *    matched by a DNS pattern holding no digits-and-dots;
- *  - the reason buffers are always NUL-terminated, even when tiny.
+ *  - the reason buffers are always NUL-terminated, even when tiny;
+ *  - tc_public_suffix (the Public Suffix List, psl.c) on the raw host
+ *    bytes answers 0 or 1, and a wildcard over a name it calls a public
+ *    suffix never matches (the seeds *.co.uk, *.foo.ck, *.www.ck reach
+ *    the list through the matcher as well).
  */
 #include "fuzz_common.h"
 #include "tlscheck.h"
@@ -33,6 +37,22 @@ static void match(const char *p, size_t plen, const char *h, size_t hlen)
         abort();
 }
 
+static void public_suffix(const char *h, size_t hlen)
+{
+    char pat[260], host[260];
+    int ps = tc_public_suffix(h, hlen);
+    if (ps != 0 && ps != 1)
+        abort();
+    if (!ps || hlen + 2 > sizeof(pat))
+        return;
+    memcpy(pat, "*.", 2);
+    memcpy(pat + 2, h, hlen);
+    memcpy(host, "a.", 2);
+    memcpy(host + 2, h, hlen);
+    if (tc_host_pattern_match(pat, hlen + 2, host, hlen + 2, NULL, 0) != 0)
+        abort();        /* a wildcard over a public suffix is never honoured */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t plen, hlen;
@@ -43,6 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const char *pattern = (const char *)data;
     match(pattern, plen, (const char *)host, hlen);
+    public_suffix((const char *)host, hlen);
 
     char norm[256], again[256];
     unsigned char ip[16], ip2[16];

@@ -206,7 +206,9 @@ def main() -> None:
             ("*.example.com", "api.example.com"), ("*.example.com", "a.b.example.com"),
             ("f*.example.com", "foo.example.com"), ("example.com\x00.evil.com", "example.com"),
             ("xn--bcher-kva.example", "XN--BCHER-KVA.EXAMPLE."), ("*.co.uk", "[::1]"),
-            ("my_host.local", "my_host.local"), ("*", "127.0.0.1")]):
+            ("my_host.local", "my_host.local"), ("*", "127.0.0.1"),
+            # the Public Suffix List: a rule, a wildcard rule, an exception
+            ("*.co.uk", "shop.co.uk"), ("*.foo.CK", "www.foo.ck"), ("*.www.ck", "a.www.ck")]):
         write("hostname", f"seed-{i}", p.encode() + b"\n" + h.encode())
 
     # handshake: options byte + what a server sends.

@@ -39,6 +39,16 @@
 #define TC_SEE_SCLIENT "timeout 10 openssl s_client"
 #endif
 
+/* The {detail} words of untrusted_root, self_signed and unknown_root when
+ * the root missing from the store is in the other named list
+ * (tc_trust_elsewhere): the system store and Mozilla's (certifi). */
+#ifndef TC_WORDS_ONLY_MOZILLA
+#define TC_WORDS_ONLY_MOZILLA "trusted by current browsers (Mozilla's list) but missing from this machine's bundle, which is probably outdated: update ca-certificates"
+#define TC_WORDS_ONLY_SYSTEM "trusted by this machine's store but not by Mozilla's current list: Mozilla removed or distrusted it, or it is a private CA added to this machine"
+#define TC_WORDS_THIS_ROOT " This root is "
+#define TC_WORDS_ITS_ISSUER "; here the issuer is a root "
+#endif
+
 /* ---- could not reach a TLS server at all -------------------------- */
 TC_KIND(DNS_FAILURE, "dns_failure", TC_SEV_ERROR, "DNSLookupFailed",
     TC_CAT_CONNECTION, 0,
@@ -143,7 +153,7 @@ TC_KIND(INCOMPLETE_CHAIN, "incomplete_chain", TC_SEV_ERROR, "IncompleteChain",
 TC_KIND(UNTRUSTED_ROOT, "untrusted_root", TC_SEV_ERROR, "UntrustedRoot",
     TC_CAT_CERTIFICATE, 1,
     "A private or corporate CA that this client was not told to trust, or a chain that leads to the wrong root.",
-    "The chain ends in the root {subject}, which is not in {trust}: clients that do not already trust this private or unknown CA will refuse the connection.",
+    "The chain ends in the root {subject}, which is not in {trust}: clients that do not already trust this private or unknown CA will refuse the connection.{detail}",
     "Use a certificate from a publicly trusted CA, or, for a private CA, distribute its root to every client and pass it explicitly (trust='root.pem' / --trust root.pem).",
     "openssl verify -show_chain -untrusted {chain_file} {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} -showcerts </dev/null")
@@ -157,7 +167,7 @@ TC_KIND(UNKNOWN_ROOT, "unknown_root", TC_SEV_ERROR, "UnknownRoot",
 TC_KIND(SELF_SIGNED, "self_signed", TC_SEV_ERROR, "SelfSignedCertificate",
     TC_CAT_CERTIFICATE, 1,
     "A default or test certificate generated on the server was left in place.",
-    "{cert} is self-signed: it vouches for itself, and it is not among {trust}.",
+    "{cert} is self-signed: it vouches for itself, and it is not among {trust}.{detail}",
     "Replace it with a certificate issued by a trusted CA (for a public name, Let's Encrypt or your provider's managed certificates); for a private service, issue it from a private CA and pass that CA's root with trust=.",
     "openssl x509 -noout -subject -issuer -in {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -subject -issuer")

@@ -230,6 +230,17 @@ int tc_host_pattern_match(const char *pattern, size_t plen,
                           const char *host, size_t hlen,
                           char *why, size_t whylen);
 
+/* Public Suffix List (psl.c, compiled in from the shipped list): 1 when
+ * the DNS name (ASCII, A-labels, any case, no trailing dot) is itself a
+ * public suffix by the rules of the list's ICANN section (co.uk, com,
+ * any single label through the list's implicit "*" rule), 0 otherwise
+ * (example.co.uk; s3.amazonaws.com, which only the private section
+ * lists; anything that is no DNS name). */
+int tc_public_suffix(const char *name, size_t n);
+
+/* The compiled-in list's VERSION line ("2026-10-22_08-36-41_UTC"). */
+const char *tc_psl_version(void);
+
 /* Validates and normalises a hostname given by the caller: ASCII only
  * (the Python layer applies IDNA first), one trailing dot dropped,
  * lowercased, LDH labels of 1..63 bytes, total <= 253, or an IPv4 / IPv6
@@ -275,6 +286,39 @@ int tc_trust_contains(const tc_trust *t, X509 *x);
 /* Describes the store for messages: "the system trust store
  * (/usr/lib/ssl/certs)", "the anchors in root.pem", "3 given anchors". */
 const char *tc_trust_describe(const tc_trust *t);
+
+/* Mozilla's list of roots as a PEM bundle (certifi's cacert.pem): the
+ * anchors of the file, named by `label` (the caller's name for it, e.g.
+ * "certifi 2026.10.19"). */
+TC_MUST_USE tc_status tc_trust_new_mozilla(const char *path, const char *label,
+                                           tc_trust **out, tc_error *err);
+/* For a system store, before it is shared: the Mozilla bundle to compare
+ * with when a chain's root is missing (tc_trust_elsewhere). */
+TC_MUST_USE tc_status tc_trust_set_compare(tc_trust *t, const char *mozilla_path,
+                                           tc_error *err);
+/* One store holding every part's anchors and lookups (system paths,
+ * hashed directories), described and sourced as the parts in order. */
+TC_MUST_USE tc_status tc_trust_new_union(tc_trust *const *parts, size_t n,
+                                         tc_trust **out, tc_error *err);
+/* Where the anchors come from, one stable string per part, its first
+ * word the part's kind: "system (FILE, DIR)", "file (PATH)",
+ * "directory (PATH/)", "certificates (N)", or the Mozilla bundle's
+ * "LABEL (PATH)" (docs/api.md, "Trust stores"). */
+size_t tc_trust_source_count(const tc_trust *t);
+const char *tc_trust_source(const tc_trust *t, size_t i);
+
+/* Whether the other named list trusts what this one lacks: for a store
+ * that is the system store (plus files), Mozilla's list given with
+ * tc_trust_set_compare; for a Mozilla store (plus files), the system
+ * store.  issuer_of 0: x itself is an anchor there; 1: an anchor there
+ * issued x (its name, and its key verifies x's signature).  That store is
+ * loaded on the first question and kept. */
+typedef enum {
+    TC_ELSEWHERE_NONE = 0,
+    TC_ELSEWHERE_MOZILLA,    /* in Mozilla's list, not in the system store */
+    TC_ELSEWHERE_SYSTEM      /* in the system store, not in Mozilla's list */
+} tc_elsewhere;
+tc_elsewhere tc_trust_elsewhere(const tc_trust *t, X509 *x, int issuer_of);
 
 /* ------------------------------------------------------------------ */
 /* Reports (report.c): owns every string                               */

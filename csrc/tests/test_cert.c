@@ -1237,6 +1237,105 @@ static void test_trust_certs(void)
     CHECK(tc_trust_contains(NULL, c_root) == 0);
 }
 
+/* Named lists (tc_trust_new_mozilla, tc_trust_set_compare), unions, the
+ * per-part sources, and tc_trust_elsewhere: "system" is a bundle with the
+ * other root, "Mozilla's list" a bundle with ours. */
+static void test_trust_named(void)
+{
+    tc_error err;
+    tc_trust *sys = NULL, *moz = NULL, *u = NULL, *certs = NULL, *uu = NULL;
+    char *p = pem_of(c_other_root, 0);
+    const char *sysfile = write_tmp("named-sys.pem", p, strlen(p));
+    free(p);
+    p = pem_of(c_root, 0);
+    const char *mozfile = write_tmp("named-moz.pem", p, strlen(p));
+    free(p);
+    mkdir_tmp("named-sysdir");
+    char *dir = tmp_path("named-sysdir");
+    setenv("SSL_CERT_FILE", sysfile, 1);
+    setenv("SSL_CERT_DIR", dir, 1);
+    tc_error_clear(&err);
+
+    CHECK(tc_trust_new_system(&sys, &err) == TC_OK);
+    char want[700];
+    snprintf(want, sizeof(want), "system (%s, %s)", sysfile, dir);
+    CHECK(tc_trust_source_count(sys) == 1);
+    CHECK_STR(tc_trust_source(sys, 0), want);
+    CHECK(tc_trust_source(sys, 1) == NULL);
+    /* Not compared before it is told with what. */
+    CHECK(tc_trust_elsewhere(sys, c_root, 0) == TC_ELSEWHERE_NONE);
+    tc_trust_free(sys);
+    CHECK(tc_trust_new_system(&sys, &err) == TC_OK);
+    CHECK(tc_trust_set_compare(sys, mozfile, &err) == TC_OK);
+    CHECK(tc_trust_elsewhere(sys, c_root, 0) == TC_ELSEWHERE_MOZILLA);
+    CHECK(tc_trust_elsewhere(sys, c_root, 0) == TC_ELSEWHERE_MOZILLA);  /* kept */
+    CHECK(tc_trust_elsewhere(sys, c_impostor_root, 0) == TC_ELSEWHERE_NONE);
+    CHECK(tc_trust_elsewhere(sys, c_other_root, 0) == TC_ELSEWHERE_NONE);
+    CHECK(tc_trust_elsewhere(sys, c_int, 1) == TC_ELSEWHERE_MOZILLA);   /* issued by c_root */
+    CHECK(tc_trust_elsewhere(sys, c_leaf, 1) == TC_ELSEWHERE_NONE);     /* by c_int */
+    CHECK(tc_trust_elsewhere(sys, c_int, 0) == TC_ELSEWHERE_NONE);
+
+    CHECK(tc_trust_new_mozilla(mozfile, "certifi 1.0", &moz, &err) == TC_OK);
+    snprintf(want, sizeof(want), "certifi 1.0 (%s)", mozfile);
+    CHECK_STR(tc_trust_source(moz, 0), want);
+    snprintf(want, sizeof(want), "Mozilla's list of roots from certifi 1.0 (%s)", mozfile);
+    CHECK_STR(tc_trust_describe(moz), want);
+    CHECK(tc_trust_contains(moz, c_root) == 1);
+    CHECK(chain_verifies(moz));
+    CHECK(tc_trust_elsewhere(moz, c_other_root, 0) == TC_ELSEWHERE_SYSTEM);
+    CHECK(tc_trust_elsewhere(moz, c_impostor_root, 0) == TC_ELSEWHERE_NONE);
+    CHECK(tc_trust_set_compare(moz, mozfile, &err) == TC_FAIL && err.code == TC_E_INVALID);
+    CHECK(tc_trust_new_mozilla(mozfile, "", &u, &err) == TC_FAIL && u == NULL);
+
+    /* Both lists in one store: nothing to compare with. */
+    tc_trust *both[] = { sys, moz };
+    CHECK(tc_trust_new_union(both, 2, &u, &err) == TC_OK);
+    CHECK(tc_trust_source_count(u) == 2);
+    CHECK_STR(tc_trust_source(u, 1), tc_trust_source(moz, 0));
+    CHECK(tc_trust_contains(u, c_root) && tc_trust_contains(u, c_other_root));
+    CHECK(chain_verifies(u));
+    CHECK(tc_trust_elsewhere(u, c_impostor_root, 0) == TC_ELSEWHERE_NONE);
+    snprintf(want, sizeof(want), "%s and %s", tc_trust_describe(sys), tc_trust_describe(moz));
+    CHECK_STR(tc_trust_describe(u), want);
+    /* A union is not a part of another. */
+    tc_trust *nested[] = { u, sys };
+    CHECK(tc_trust_new_union(nested, 2, &uu, &err) == TC_FAIL && uu == NULL);
+    CHECK_HAS(err.msg, "itself a list");
+    tc_trust_free(u);
+    u = NULL;
+    CHECK(tc_trust_new_union(both, 0, &u, &err) == TC_FAIL && u == NULL);
+
+    /* The system store plus explicit anchors keeps the system's comparison. */
+    STACK_OF(X509) *sk = sk_X509_new_null();
+    sk_X509_push(sk, c_impostor_root);
+    CHECK(tc_trust_new_certs(sk, &certs, &err) == TC_OK);
+    sk_X509_free(sk);
+    CHECK_STR(tc_trust_source(certs, 0), "certificates (1)");
+    tc_trust *mixed[] = { sys, certs };
+    CHECK(tc_trust_new_union(mixed, 2, &u, &err) == TC_OK);
+    CHECK(tc_trust_contains(u, c_impostor_root) && tc_trust_contains(u, c_other_root));
+    CHECK(!chain_verifies(u));
+    CHECK(tc_trust_elsewhere(u, c_root, 0) == TC_ELSEWHERE_MOZILLA);
+    tc_trust_free(u);
+    tc_trust_free(certs);
+
+    /* A comparison bundle that cannot be read: no words, and no crash. */
+    tc_trust_free(sys);
+    CHECK(tc_trust_new_system(&sys, &err) == TC_OK);
+    char *gone = tmp_path("named-missing.pem");
+    CHECK(tc_trust_set_compare(sys, gone, &err) == TC_OK);
+    CHECK(tc_trust_elsewhere(sys, c_root, 0) == TC_ELSEWHERE_NONE);
+    CHECK(tc_trust_elsewhere(sys, c_root, 0) == TC_ELSEWHERE_NONE);
+    free(gone);
+    CHECK(ERR_peek_error() == 0);
+
+    tc_trust_free(sys);
+    tc_trust_free(moz);
+    unsetenv("SSL_CERT_FILE");
+    unsetenv("SSL_CERT_DIR");
+    free(dir);
+}
+
 static void test_trust_system(void)
 {
     tc_error err;
@@ -1337,6 +1436,7 @@ int main(void)
     test_trust_dir();
     test_trust_certs();
     test_trust_system();
+    test_trust_named();
     test_trust_threads();
     free_pki();
     cleanup_tmp();

@@ -110,7 +110,18 @@ static const row rows[] = {
     { "DNS:*.example.com", ".example.com", E, 1, 1, "D5", "empty label" },
     { "DNS:*.a.b.c.example.com", "x.a.b.c.example.com", 1, 1, 1, NULL, NULL },
     { "DNS:*.a.b", "x.a.b", 1, 1, 1, NULL, NULL },
-    { "DNS:*.co.uk", "example.co.uk", 1, 1, 1, NULL, NULL },
+    /* A wildcard over a public suffix (Public Suffix List, ICANN section). */
+    { "DNS:*.co.uk", "example.co.uk", 0, 1, 1, "D11", "because co.uk is a public suffix" },
+    { "DNS:*.CO.UK", "example.co.uk", 0, 1, 1, "D11", "because co.uk is a public suffix" },
+    { "DNS:*.kawasaki.jp", "x.kawasaki.jp", 1, 1, 1, NULL, NULL },
+    { "DNS:*.x.kawasaki.jp", "a.x.kawasaki.jp", 0, 1, 1, "D11", "x.kawasaki.jp is a public suffix" },
+    { "DNS:*.foo.ck", "www.foo.ck", 0, 1, 1, "D11", "foo.ck is a public suffix" },
+    { "DNS:*.www.ck", "a.www.ck", 1, 1, 1, NULL, NULL },
+    { "DNS:*.city.kawasaki.jp", "a.city.kawasaki.jp", 1, 1, 1, NULL, NULL },
+    { "DNS:*.example.co.uk", "www.example.co.uk", 1, 1, 1, NULL, NULL },
+    { "DNS:*.s3.amazonaws.com", "bucket.s3.amazonaws.com", 1, 1, 1, NULL, NULL },
+    { "DNS:*.xn--55qx5d.cn", "a.xn--55qx5d.cn", 0, 1, 1, "D11", "xn--55qx5d.cn is a public suffix" },
+    { "DNS:*.a.internal", "x.a.internal", 1, 1, 1, NULL, NULL },
     { "DNS:*.example.com|DNS:example.com", "example.com", 1, 1, 1, NULL, NULL },
     { "DNS:*.example.com|DNS:example.com", "a.b.example.com", 0, 0, 0, NULL, "covers one label; a.b.example.com has two" },
     { "DNS:*.example.com|DNS:*.eu.example.com", "api.eu.example.com", 1, 1, 1, NULL, "matches the SAN entry *.eu.example.com" },
@@ -479,6 +490,8 @@ static const prow prows[] = {
     { "f*.example.com", "f.example.com", 0, "partial" },
     { "*.com", "example.com", 0, "too broad" },
     { "*.co", "example.co", 0, "too broad" },
+    { "*.co.uk", "example.co.uk", 0, "public suffix" },
+    { "*.Co.Uk", "EXAMPLE.CO.UK", 0, "because CO.UK is a public suffix" },
     { "*", "a", 0, "too broad" },
     { "a.*.com", "a.b.com", 0, "left-most" },
     { "xn--*.example.com", "xn--bcher-kva.example.com", 0, "internationalised" },
@@ -696,6 +709,46 @@ static void test_policy_edges(void)
     }
 }
 
+/* The Public Suffix List lookup on its own (psl.c): the list's rules,
+ * exceptions and wildcards, the implicit "*", and input that is no name. */
+static void test_public_suffix(void)
+{
+    static const struct { const char *name; int want; } cases[] = {
+        { "com", 1 }, { "COM", 1 }, { "co.uk", 1 }, { "Co.Uk", 1 }, { "uk", 1 },
+        { "example.co.uk", 0 }, { "example.com", 0 }, { "www.example.com", 0 },
+        /* *.ck with the exception !www.ck */
+        { "ck", 1 }, { "foo.ck", 1 }, { "www.ck", 0 }, { "a.www.ck", 0 }, { "a.foo.ck", 0 },
+        /* *.kawasaki.jp with !city.kawasaki.jp */
+        { "kawasaki.jp", 0 }, { "x.kawasaki.jp", 1 }, { "city.kawasaki.jp", 0 },
+        { "a.city.kawasaki.jp", 0 },
+        /* an unknown top-level domain: the implicit "*" rule */
+        { "internal", 1 }, { "a.internal", 0 }, { "localhost", 1 },
+        /* IDN suffixes as A-labels (xn--55qx5d.cn is com.cn in Chinese) */
+        { "xn--55qx5d.cn", 1 }, { "xn--j6w193g", 1 }, { "example.xn--j6w193g", 0 },
+        /* the private section is not applied */
+        { "s3.amazonaws.com", 0 }, { "appspot.com", 0 }, { "github.io", 0 },
+        /* no DNS name */
+        { "", 0 }, { ".", 0 }, { ".com", 0 }, { "com.", 0 }, { "co..uk", 0 },
+    };
+    size_t i;
+    char big[300];
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int got = tc_public_suffix(cases[i].name, strlen(cases[i].name));
+        if (got != cases[i].want)
+            fprintf(stderr, "tc_public_suffix(\"%s\") = %d, want %d\n", cases[i].name, got, cases[i].want);
+        CHECK(got == cases[i].want);
+    }
+    CHECK(tc_public_suffix(NULL, 3) == 0);
+    CHECK(tc_public_suffix("co.uk\0x", 8) == 0);
+    CHECK(tc_public_suffix("co.uk", 4) == 0);        /* "co.u": a length, not a C string */
+    CHECK(tc_public_suffix("example.co.uk", 2) == 1);  /* "ex", one label */
+    CHECK(tc_public_suffix("uk\xff", 3) == 0);
+    memset(big, 'a', sizeof(big));
+    CHECK(tc_public_suffix(big, sizeof(big)) == 0);  /* over 253 bytes */
+    CHECK(strncmp(tc_psl_version(), "20", 2) == 0);
+}
+
 int main(void)
 {
     size_t i;
@@ -710,6 +763,7 @@ int main(void)
     printf("hostname table: %d rows against OpenSSL %s, %d deliberately different\n",
            n_rows_run, OpenSSL_version(OPENSSL_VERSION_STRING), n_rows_differ);
     test_pattern_match();
+    test_public_suffix();
     test_normalize();
     test_policy_edges();
     EVP_PKEY_free(test_key);

@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "tlscheck.h"
 #include "internal.h"   /* tc_cert_vars_fill */
 #include "tc_test.h"
@@ -141,6 +142,14 @@ static int msg_has(const tc_report *r, tc_kind k, int depth, const char *needle)
         fprintf(stderr, "  message of %s@%d lacks \"%s\": %s\n", tc_kind_get(k)->name, depth,
                 needle, p ? p->message : "(no such problem)");
     return ok;
+}
+
+/* The problem is there and its message does not say needle (quiet: the
+ * twin of a msg_has check). */
+static int msg_lacks(const tc_report *r, tc_kind k, int depth, const char *needle)
+{
+    const tc_problem *p = find(r, k, depth);
+    return p != NULL && strstr(p->message, needle) == NULL;
 }
 
 /* The kind appears in the bad report (at depth) and nowhere in the twin. */
@@ -439,6 +448,83 @@ static void test_untrusted_root(pki *k)
     sk_X509_pop_free(two, X509_free);
     pki_free(&direct);
     tc_trust_free(wrong);
+    pki_free(&other);
+}
+
+/* A PEM file of x in a fresh temporary file; the path is malloc'd. */
+static char *pem_file(X509 *x)
+{
+    char *path = strdup("/tmp/tc_verify_pem_XXXXXX");
+    int fd = path ? mkstemp(path) : -1;
+    char *pem = pki_pem(x);
+    if (fd < 0 || write(fd, pem, strlen(pem)) != (ssize_t)strlen(pem))
+        pki_die("writing a PEM file");
+    close(fd);
+    free(pem);
+    return path;
+}
+
+/* The other named list's words (tc_kinds.h TC_WORDS_*): the system store
+ * lacks the root that "Mozilla's list" has, and the reverse; twins
+ * without a comparison, or with the root in neither list, say nothing. */
+static void test_other_list_words(pki *k)
+{
+    pki_spec so = pki_ca(T0 - 400 * DAY, "Other Root", NULL);
+    pki_cert other = pki_mint(&so);
+    char *ours = pem_file(k->root.x), *theirs = pem_file(other.x);
+    char dir[] = "/tmp/tc_verify_dir_XXXXXX";
+    if (mkdtemp(dir) == NULL)
+        pki_die("mkdtemp");
+    tc_verify_params p = params_at(T0, "api.example.com");
+    STACK_OF(X509) *full = pki_stack(k->leaf.x, k->inter.x, k->root.x, NULL);
+    STACK_OF(X509) *noroot = pki_stack(k->leaf.x, k->inter.x, NULL);
+    tc_error err;
+    tc_error_clear(&err);
+
+    /* An outdated system bundle: the other root only; Mozilla's has ours. */
+    setenv("SSL_CERT_FILE", theirs, 1);
+    setenv("SSL_CERT_DIR", dir, 1);
+    tc_trust *sys = NULL, *plain = NULL, *moz = NULL;
+    CHECK(tc_trust_new_system(&sys, &err) == TC_OK);
+    CHECK(tc_trust_set_compare(sys, ours, &err) == TC_OK);
+    CHECK(tc_trust_new_system(&plain, &err) == TC_OK);
+    tc_report *bad = run("root missing from the system bundle", sys, full, &p);
+    CHECK(msg_has(bad, K(UNTRUSTED_ROOT), 2, TC_WORDS_THIS_ROOT TC_WORDS_ONLY_MOZILLA "."));
+    tc_report *twin = run("root missing, no comparison", plain, full, &p);
+    CHECK(msg_lacks(twin, K(UNTRUSTED_ROOT), 2, TC_WORDS_ONLY_MOZILLA));
+    tc_report_free(bad);
+    tc_report_free(twin);
+    bad = run("issuer missing from the system bundle", sys, noroot, &p);
+    CHECK(msg_has(bad, K(UNKNOWN_ROOT), 1, TC_WORDS_ITS_ISSUER TC_WORDS_ONLY_MOZILLA));
+    tc_report_free(bad);
+
+    /* The reverse: the system store has ours, Mozilla's list does not. */
+    setenv("SSL_CERT_FILE", ours, 1);
+    CHECK(tc_trust_new_mozilla(theirs, "certifi 1.0", &moz, &err) == TC_OK);
+    bad = run("root only in the system store", moz, full, &p);
+    CHECK(msg_has(bad, K(UNTRUSTED_ROOT), 2, TC_WORDS_THIS_ROOT TC_WORDS_ONLY_SYSTEM "."));
+    tc_report_free(bad);
+    tc_trust_free(moz);
+
+    /* In neither list: the verdict alone. */
+    setenv("SSL_CERT_FILE", theirs, 1);
+    CHECK(tc_trust_new_mozilla(theirs, "certifi 1.0", &moz, &err) == TC_OK);
+    bad = run("root in neither list", moz, full, &p);
+    CHECK(msg_lacks(bad, K(UNTRUSTED_ROOT), 2, TC_WORDS_ONLY_SYSTEM));
+    tc_report_free(bad);
+
+    unsetenv("SSL_CERT_FILE");
+    unsetenv("SSL_CERT_DIR");
+    tc_trust_free(moz);
+    tc_trust_free(sys);
+    tc_trust_free(plain);
+    sk_X509_pop_free(full, X509_free);
+    sk_X509_pop_free(noroot, X509_free);
+    unlink(ours);
+    unlink(theirs);
+    rmdir(dir);
+    free(ours);
+    free(theirs);
     pki_free(&other);
 }
 
@@ -1322,6 +1408,7 @@ int main(void)
     test_incomplete_chain(&k);
     test_self_signed(&k);
     test_untrusted_root(&k);
+    test_other_list_words(&k);
     test_cross_signed(&k);
     test_intermediate_anchor(&k);
     test_alternative_paths(&k);

@@ -396,13 +396,24 @@ void tc_fact_leaf_purpose(const tc_judge *j, X509 *leaf, char *out, size_t outle
     tb_init(&b, out, outlen);
     const char *sep = "";
 
-    BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(leaf, NID_basic_constraints, NULL, NULL);
-    if (bc != NULL && bc->ca) {
-        tb_addf(&b, "it is a CA certificate (basicConstraints CA:TRUE), meant to issue other certificates, not to identify %s",
-                p->who);
-        sep = "; also, ";
+    /* A CA certificate as the leaf: refused for a TLS server under the web
+     * PKI's rules, which are what purpose="server" with its own EKU means
+     * (CA/B BR 7.1.2.7.8; Firefox's mozilla::pkix and rustls-webpki refuse
+     * it, while OpenSSL's purpose check, Python's ssl, curl and Go accept
+     * it).  For a client certificate or EKUs the caller names, keyUsage
+     * and extendedKeyUsage alone decide, as OpenSSL's X509_check_purpose
+     * does (docs/kinds.md, "The leaf's purpose"). */
+    if (j->params->purpose == TC_PURPOSE_SERVER && j->params->n_required_ekus == 0) {
+        BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(leaf, NID_basic_constraints, NULL, NULL);
+        if (bc != NULL && bc->ca) {
+            tb_addf(&b, "it is a CA certificate (basicConstraints CA:TRUE), meant to issue other certificates, not to identify %s: "
+                        "the CA/Browser Forum Baseline Requirements (7.1.2.7.8) forbid that in a server certificate, "
+                        "and Firefox and rustls refuse it (OpenSSL, Python's ssl module and curl accept it)",
+                    p->who);
+            sep = "; also, ";
+        }
+        BASIC_CONSTRAINTS_free(bc);
     }
-    BASIC_CONSTRAINTS_free(bc);
 
     EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(leaf, NID_ext_key_usage, NULL, NULL);
     if (eku != NULL) {
@@ -800,6 +811,9 @@ typedef struct cls_row {
 #define ROW2(code, kind_, flags_, fact_, detail_, leaf_) \
     [code] = { detail_, TC_KIND_##kind_, flags_, fact_, leaf_ }
 #define NOCRL "its revocation status could not be checked: "
+/* The clients that refuse what OpenSSL's strict mode alone refuses (codes
+ * 80, 81, 89: pytlscheck/_words.py adds whether this Python is one). */
+#define STRICT_REFUSERS "most clients accept it, but Python 3.13 and later refuse it by default (ssl.create_default_context() sets ssl.VERIFY_X509_STRICT), and so does openssl verify -x509_strict"
 
 static const cls_row ROWS[] = {
     ROW(X509_V_ERR_UNSPECIFIED, CHAIN_INVALID, CLS_VAGUE, F_NONE,
@@ -951,10 +965,16 @@ static const cls_row ROWS[] = {
         "the signature algorithm inside it differs from the one on its signature (RFC 5280 section 4.1.1.2)"),
     ROW2(X509_V_ERR_INVALID_CA, INVALID_CA, CLS_BLOCKS, F_CA,
          "{detail}, yet it signed {cert}", "{detail}"),
-    ROW(X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA, MALFORMED_CERTIFICATE, 0, F_NONE,
-        "it has a pathLenConstraint although it is not a CA certificate (CA:FALSE), which RFC 5280 section 4.2.1.9 forbids"),
-    ROW(X509_V_ERR_PATHLEN_WITHOUT_KU_KEY_CERT_SIGN, MALFORMED_CERTIFICATE, 0, F_NONE,
-        "it has a pathLenConstraint although its keyUsage does not include keyCertSign (RFC 5280 section 4.2.1.9)"),
+    /* OpenSSL's strict check (always on) of a rule for the issuing CA: a
+     * pathLenConstraint means something only in a CA certificate that may
+     * sign (RFC 5280 section 4.2.1.9), so a relying party ignores it
+     * elsewhere, as mozilla::pkix and rustls-webpki do (Mozilla bug
+     * 985025).  A warning: a CA:FALSE or non-signing intermediate is
+     * refused by its own problem (invalid_ca). */
+    ROW(X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA, PROFILE_DEVIATION, 0, F_NONE,
+        "it has a pathLenConstraint although it is not a CA certificate (CA:FALSE), against RFC 5280 section 4.2.1.9; the constraint means nothing outside a CA certificate, so " STRICT_REFUSERS),
+    ROW(X509_V_ERR_PATHLEN_WITHOUT_KU_KEY_CERT_SIGN, PROFILE_DEVIATION, 0, F_NONE,
+        "it has a pathLenConstraint although its keyUsage does not include keyCertSign, against RFC 5280 section 4.2.1.9; the constraint means nothing in a certificate that may not sign certificates, so " STRICT_REFUSERS),
     ROW(X509_V_ERR_KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA, MALFORMED_CERTIFICATE, 0, F_NONE,
         "its keyUsage includes keyCertSign although it is not a CA certificate (RFC 5280 section 4.2.1.3)"),
     ROW(X509_V_ERR_ISSUER_NAME_EMPTY, MALFORMED_CERTIFICATE, 0, F_NONE,
@@ -974,7 +994,7 @@ static const cls_row ROWS[] = {
      * Chunghwa ePKI of the public store have one).  The Python layer adds
      * whether this very interpreter is one of the clients that refuse it. */
     ROW(X509_V_ERR_CA_BCONS_NOT_CRITICAL, PROFILE_DEVIATION, 0, F_NONE,
-        "its basicConstraints (CA:TRUE) is not marked critical, as RFC 5280 section 4.2.1.9 asks of the CA that issues it; most clients accept it, but Python 3.13 and later refuse it by default (ssl.create_default_context() sets ssl.VERIFY_X509_STRICT), and so does openssl verify -x509_strict"),
+        "its basicConstraints (CA:TRUE) is not marked critical, as RFC 5280 section 4.2.1.9 asks of the CA that issues it; " STRICT_REFUSERS),
     ROW(X509_V_ERR_AUTHORITY_KEY_IDENTIFIER_CRITICAL, MALFORMED_CERTIFICATE, 0, F_NONE,
         "its authorityKeyIdentifier extension is marked critical, which RFC 5280 section 4.2.1.1 forbids"),
     ROW(X509_V_ERR_SUBJECT_KEY_IDENTIFIER_CRITICAL, MALFORMED_CERTIFICATE, 0, F_NONE,
@@ -1220,6 +1240,21 @@ static void aia_hint(tb *b, X509 *x)
     AUTHORITY_INFO_ACCESS_free(aia);
 }
 
+/* When the other named list (system / Mozilla) trusts the missing root:
+ * top itself (issuer_of 0) or top's issuer (1).  The words are
+ * tc_kinds.h's; the lookup is trust.c's, made only here, for a chain with
+ * no trusted path. */
+static void elsewhere_words(tb *b, const tc_judge *j, X509 *top, int issuer_of)
+{
+    tc_elsewhere w = tc_trust_elsewhere(j->trust, top, issuer_of);
+    if (w == TC_ELSEWHERE_NONE)
+        return;
+    tb_add(b, issuer_of ? TC_WORDS_ITS_ISSUER : TC_WORDS_THIS_ROOT);
+    tb_add(b, w == TC_ELSEWHERE_MOZILLA ? TC_WORDS_ONLY_MOZILLA : TC_WORDS_ONLY_SYSTEM);
+    if (!issuer_of)
+        tb_add(b, ".");
+}
+
 static tc_status trust_rule(const tc_judge *j, const tc_verr *te, tc_error *err)
 {
     int n = sk_X509_num(j->path);
@@ -1244,9 +1279,14 @@ static tc_status trust_rule(const tc_judge *j, const tc_verr *te, tc_error *err)
                  tc_trust_describe(j->trust), X509_verify_cert_error_string(code));
         return tc_judge_add(j, TC_KIND_CHAIN_INVALID, n - 1, top, NULL, code, d, err);
     }
-    if (tc_cert_self_signed(top))
+    if (tc_cert_self_signed(top)) {
+        char d[400];
+        tb b;
+        tb_init(&b, d, sizeof(d));
+        elsewhere_words(&b, j, top, 0);
         return tc_judge_add(j, n == 1 ? TC_KIND_SELF_SIGNED : TC_KIND_UNTRUSTED_ROOT,
-                            n - 1, top, NULL, code, "", err);
+                            n - 1, top, NULL, code, d, err);
+    }
 
     /* Not self-signed, and no issuer in the path: missing, or refused. */
     ERR_set_mark();
@@ -1268,6 +1308,7 @@ static tc_status trust_rule(const tc_judge *j, const tc_verr *te, tc_error *err)
         tb_init(&b, detail, sizeof(detail));
         if (sk_X509_num(anchors) > 0 && !signer)
             tb_add(&b, " (a trust anchor has that name, but its key did not sign this certificate: a re-issued or look-alike CA)");
+        elsewhere_words(&b, j, top, 1);
         aia_hint(&b, top);
         /* The server sent its leaf and at least one CA certificate, and
          * the top's issuer is nowhere: most often the chain is complete up

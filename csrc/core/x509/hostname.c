@@ -445,6 +445,7 @@ typedef enum hm_code {
     HM_WILD_IDNA,           /* a partial wildcard against an A-label */
     HM_WILD_NOT_LEFTMOST,   /* www.*.example.com */
     HM_WILD_TOO_BROAD,      /* *.com */
+    HM_WILD_PUBLIC_SUFFIX,  /* *.co.uk: the base is a public suffix */
     HM_WILD_HOST_CHARS,     /* *.example.com vs my_host.example.com */
     HM_WILD_PATTERN_CHARS,  /* *.my_zone.example.com */
     HM_DIFFERENT,           /* another name altogether */
@@ -500,7 +501,9 @@ static int label_glob(const char *p, size_t pn, const char *h, size_t hn)
  *     forbid them), never inside an A-label ("xn--*", bullet 4).
  *  5. The wildcard stands for exactly one label, non-empty: it covers
  *     neither "a.b.example.com" nor the bare "example.com" (bullet 2).
- *  6. At least two labels must follow it: "*.com" is never honoured.
+ *  6. At least two labels must follow it: "*.com" is never honoured, nor
+ *     is a wildcard whose base is a public suffix of the Public Suffix
+ *     List's ICANN section ("*.co.uk"), as in Chrome (psl.c).
  *  7. As in OpenSSL, the covered label must be letters, digits and hyphens
  *     and the fixed labels proper LDH labels: we never accept what
  *     OpenSSL's X509_check_host refuses.
@@ -551,6 +554,8 @@ static hm_result hm_match(const char *pat, size_t plen, const char *host, size_t
                  (hl >= 4 && ieq(host, 4, "xn--", 4)) ? HM_WILD_IDNA : HM_WILD_PARTIAL;
     else if (np < 3)
         r.code = HM_WILD_TOO_BROAD;                             /* rule 6 */
+    else if (tc_public_suffix(host + hl + 1, hlen - hl - 1))
+        r.code = HM_WILD_PUBLIC_SUFFIX;                         /* rule 6 */
     else if (!all_ldh(host, hl))
         r.code = HM_WILD_HOST_CHARS;                            /* rule 7 */
     else {
@@ -638,6 +643,14 @@ static void hm_explain(sbuf *b, hm_result r, const char *pat, size_t plen,
         sb_escaped(b, pat, plen);
         sb_printf(b, " is too broad to be honoured (at least two labels must follow the *), so it does not match %.*s",
                   (int)hlen, host);
+        return;
+    case HM_WILD_PUBLIC_SUFFIX:
+        sb_printf(b, "the wildcard ");
+        sb_escaped(b, pat, plen);
+        sb_printf(b, " is not honoured because %.*s is a public suffix, a registry under which anyone may register names "
+                     "(the ICANN section of the Public Suffix List, version %.10s), and browsers refuse a wildcard over one, "
+                     "so it does not match %.*s",
+                  (int)(hlen - hl - 1), host + hl + 1, tc_psl_version(), (int)hlen, host);
         return;
     case HM_WILD_HOST_CHARS:
         sb_printf(b, "the wildcard ");

@@ -4,7 +4,10 @@
  *
  * A tc_trust is immutable once built and reference counted with atomic
  * operations, so one store serves many checks on many threads (OpenSSL 3
- * locks the X509_STORE's own lookup cache internally).
+ * locks the X509_STORE's own lookup cache internally).  The one thing
+ * built later is the comparison store of a named list (the system store's
+ * Mozilla bundle, a Mozilla store's system store): loaded on the first
+ * tc_trust_elsewhere() question, published with a compare-and-swap.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "tlscheck.h"
 
@@ -29,6 +33,22 @@ struct tc_trust {
     STACK_OF(X509) *anchors;   /* owned */
     int uses_lookup;           /* 1: ask the store too (system, directory) */
     char *desc;                /* owned */
+    int system;                /* OpenSSL's default paths are loaded */
+    char *dir;                 /* owned: the hashed directory looked up, or NULL */
+    int list;                  /* LIST_*: the named list it is (plus files) */
+    char *compare_path;        /* owned: LIST_SYSTEM's Mozilla bundle, or NULL */
+    struct other_cache *other; /* owned: the comparison store, built later */
+    char **sources;            /* owned, n_sources strings */
+    size_t n_sources;
+};
+
+enum { LIST_NONE = 0, LIST_SYSTEM, LIST_MOZILLA };
+
+/* Written after the store is shared, so kept outside it (a const tc_trust
+ * points to it); both fields __atomic only. */
+struct other_cache {
+    tc_trust *store;           /* owned */
+    int failed;                /* it could not be loaded: not tried again */
 };
 
 static tc_status nomem(tc_error *err)
@@ -46,7 +66,8 @@ static tc_status trust_alloc(tc_trust **out, tc_error *err)
     t->refs = 1;
     t->store = X509_STORE_new();
     t->anchors = sk_X509_new_null();
-    if (t->store == NULL || t->anchors == NULL) {
+    t->other = calloc(1, sizeof(*t->other));
+    if (t->store == NULL || t->anchors == NULL || t->other == NULL) {
         tc_trust_free(t);
         return nomem(err);
     }
@@ -70,6 +91,21 @@ static char *dup_printf(const char *fmt, ...)
     vsnprintf(s, (size_t)n + 1, fmt, ap);
     va_end(ap);
     return s;
+}
+
+/* Appends s (owned, NULL when its allocation failed) to t's sources. */
+static int add_source(tc_trust *t, char *s)
+{
+    if (s == NULL)
+        return 0;
+    char **n = realloc(t->sources, (t->n_sources + 1) * sizeof(*n));
+    if (n == NULL) {
+        free(s);
+        return 0;
+    }
+    t->sources = n;
+    t->sources[t->n_sources++] = s;
+    return 1;
 }
 
 /* Adds x (not consumed) to the store and to the anchor list, once. */
@@ -113,8 +149,10 @@ tc_status tc_trust_new_system(tc_trust **out, tc_error *err)
     if (dir == NULL)
         dir = X509_get_default_cert_dir();
     t->uses_lookup = 1;
+    t->system = 1;
+    t->list = LIST_SYSTEM;
     t->desc = dup_printf("the system trust store (%s / %s)", file, dir);
-    if (t->desc == NULL) {
+    if (t->desc == NULL || !add_source(t, dup_printf("system (%s, %s)", file, dir))) {
         tc_trust_free(t);
         return nomem(err);
     }
@@ -266,8 +304,14 @@ tc_status tc_trust_new_path(const char *path, tc_trust **out, tc_error *err)
         size_t plen = strlen(path);
         int slash = plen > 0 && path[plen - 1] == '/';
         t->uses_lookup = 1;
+        t->dir = strdup(path);
         t->desc = dup_printf("the anchors in directory %s%s", path,
                              slash ? "" : "/");
+        if (t->dir == NULL
+            || !add_source(t, dup_printf("directory (%s%s)", path, slash ? "" : "/"))) {
+            nomem(err);
+            goto done;
+        }
     } else {
         if (tc_certs_load_file(path, &certs, err) != TC_OK)
             goto done;
@@ -277,6 +321,10 @@ tc_status tc_trust_new_path(const char *path, tc_trust **out, tc_error *err)
                 goto done;
             }
         t->desc = dup_printf("the anchors in %s", path);
+        if (!add_source(t, dup_printf("file (%s)", path))) {
+            nomem(err);
+            goto done;
+        }
     }
     if (t->desc == NULL) {
         nomem(err);
@@ -318,7 +366,7 @@ tc_status tc_trust_new_certs(STACK_OF(X509) *anchors, tc_trust **out,
     }
     int n = sk_X509_num(t->anchors);
     t->desc = dup_printf("the %d trust anchor%s given", n, n == 1 ? "" : "s");
-    if (t->desc == NULL) {
+    if (t->desc == NULL || !add_source(t, dup_printf("certificates (%d)", n))) {
         tc_trust_free(t);
         return nomem(err);
     }
@@ -345,6 +393,14 @@ void tc_trust_free(tc_trust *t)
     X509_STORE_free(t->store);
     sk_X509_pop_free(t->anchors, X509_free);
     free(t->desc);
+    free(t->dir);
+    free(t->compare_path);
+    if (t->other != NULL)
+        tc_trust_free(__atomic_load_n(&t->other->store, __ATOMIC_ACQUIRE));
+    free(t->other);
+    for (size_t i = 0; i < t->n_sources; i++)
+        free(t->sources[i]);
+    free(t->sources);
     free(t);
 }
 
@@ -387,4 +443,208 @@ int tc_trust_contains(const tc_trust *t, X509 *x)
 const char *tc_trust_describe(const tc_trust *t)
 {
     return t != NULL && t->desc != NULL ? t->desc : "no trust store";
+}
+
+size_t tc_trust_source_count(const tc_trust *t)
+{
+    return t != NULL ? t->n_sources : 0;
+}
+
+const char *tc_trust_source(const tc_trust *t, size_t i)
+{
+    return t != NULL && i < t->n_sources ? t->sources[i] : NULL;
+}
+
+tc_status tc_trust_new_mozilla(const char *path, const char *label,
+                               tc_trust **out, tc_error *err)
+{
+    tc_trust *t = NULL;
+    *out = NULL;
+    if (label == NULL || label[0] == '\0')
+        return tc_error_set(err, TC_E_INVALID, "a Mozilla bundle needs a name "
+                            "(the label is empty)");
+    if (tc_trust_new_path(path, &t, err) != TC_OK)
+        return TC_FAIL;
+    char *desc = dup_printf("Mozilla's list of roots from %s (%s)", label, path);
+    char *src = dup_printf("%s (%s)", label, path);
+    if (desc == NULL || src == NULL) {
+        free(desc);
+        free(src);
+        tc_trust_free(t);
+        return nomem(err);
+    }
+    free(t->desc);
+    t->desc = desc;
+    free(t->sources[0]);
+    t->sources[0] = src;
+    t->list = LIST_MOZILLA;
+    *out = t;
+    return TC_OK;
+}
+
+tc_status tc_trust_set_compare(tc_trust *t, const char *mozilla_path,
+                               tc_error *err)
+{
+    if (t == NULL || t->list != LIST_SYSTEM)
+        return tc_error_set(err, TC_E_INVALID, "only the system trust store is "
+                            "compared with a Mozilla bundle");
+    char *p = mozilla_path != NULL ? strdup(mozilla_path) : NULL;
+    if (mozilla_path != NULL && p == NULL)
+        return nomem(err);
+    free(t->compare_path);
+    t->compare_path = p;
+    return TC_OK;
+}
+
+/* "A, B and C" of the parts' descriptions. */
+static char *join_descs(tc_trust *const *parts, size_t n)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(tc_trust_describe(parts[i])) + 5;
+    char *s = malloc(len);
+    if (s == NULL)
+        return NULL;
+    s[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            strcat(s, i + 1 == n ? " and " : ", ");
+        strcat(s, tc_trust_describe(parts[i]));
+    }
+    return s;
+}
+
+tc_status tc_trust_new_union(tc_trust *const *parts, size_t n, tc_trust **out,
+                             tc_error *err)
+{
+    tc_trust *t = NULL;
+    int systems = 0, mozillas = 0;
+    const char *compare = NULL;
+    *out = NULL;
+    if (parts == NULL || n == 0)
+        return tc_error_set(err, TC_E_INVALID, "the list of trust stores is empty");
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i] == NULL)
+            return tc_error_set(err, TC_E_INVALID, "trust store %zu of the list is "
+                                "missing (NULL)", i + 1);
+        /* A part's lookups are its system paths and its one directory:
+         * a union inside a union would lose the inner ones. */
+        if (parts[i]->n_sources != 1)
+            return tc_error_set(err, TC_E_INVALID, "trust store %zu of the list is "
+                                "itself a list of stores", i + 1);
+    }
+    if (trust_alloc(&t, err) != TC_OK)
+        return TC_FAIL;
+    for (size_t i = 0; i < n; i++) {
+        const tc_trust *p = parts[i];
+        if (p->system && !t->system) {
+            if (X509_STORE_set_default_paths(t->store) != 1) {
+                ERR_clear_error();
+                tc_trust_free(t);
+                return tc_error_set(err, TC_E_INTERNAL, "cannot load the system trust "
+                                    "store (OpenSSL's default certificate paths)");
+            }
+            t->system = 1;
+        }
+        if (p->dir != NULL) {
+            X509_LOOKUP *lu = X509_STORE_add_lookup(t->store, X509_LOOKUP_hash_dir());
+            if (lu == NULL || X509_LOOKUP_add_dir(lu, p->dir, X509_FILETYPE_PEM) != 1)
+                goto oom;
+        }
+        for (int k = 0; k < sk_X509_num(p->anchors); k++)
+            if (!add_anchor(t, sk_X509_value(p->anchors, k)))
+                goto oom;
+        if (!add_source(t, strdup(p->sources[0])))
+            goto oom;
+        t->uses_lookup |= p->uses_lookup;
+        if (p->list == LIST_SYSTEM) {
+            systems++;
+            if (compare == NULL)
+                compare = p->compare_path;
+        } else if (p->list == LIST_MOZILLA) {
+            mozillas++;
+        }
+    }
+    ERR_clear_error();
+    /* Compared only when the store is one of the two named lists (plus
+     * files): with both, or neither, there is no "other" list. */
+    t->list = systems && !mozillas ? LIST_SYSTEM : mozillas && !systems ? LIST_MOZILLA
+              : LIST_NONE;
+    if (t->list == LIST_SYSTEM && compare != NULL
+        && (t->compare_path = strdup(compare)) == NULL)
+        goto oom;
+    t->desc = join_descs(parts, n);
+    if (t->desc == NULL)
+        goto oom;
+    *out = t;
+    return TC_OK;
+oom:
+    ERR_clear_error();
+    tc_trust_free(t);
+    return nomem(err);
+}
+
+/* The store of the other named list, loaded once (NULL when there is none
+ * or it cannot be loaded).  Logically const: a cache, published with a
+ * compare-and-swap so that concurrent first questions keep one copy. */
+static const tc_trust *other_store(const tc_trust *t)
+{
+    struct other_cache *c = t->other;
+    tc_trust *o = __atomic_load_n(&c->store, __ATOMIC_ACQUIRE);
+    if (o != NULL || __atomic_load_n(&c->failed, __ATOMIC_ACQUIRE))
+        return o;
+    tc_trust *made = NULL;
+    tc_error e;
+    tc_error_clear(&e);
+    tc_status st = TC_FAIL;
+    if (t->list == LIST_SYSTEM && t->compare_path != NULL)
+        st = tc_trust_new_path(t->compare_path, &made, &e);
+    else if (t->list == LIST_MOZILLA)
+        st = tc_trust_new_system(&made, &e);
+    ERR_clear_error();
+    if (st != TC_OK) {
+        __atomic_store_n(&c->failed, 1, __ATOMIC_RELEASE);
+        return NULL;
+    }
+    tc_trust *expected = NULL;
+    if (!__atomic_compare_exchange_n(&c->store, &expected, made, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        tc_trust_free(made);
+        return expected;
+    }
+    return made;
+}
+
+/* An anchor of o with x's issuer name whose key verifies x's signature. */
+static int has_issuer(const tc_trust *o, X509 *x)
+{
+    int found = 0;
+    STACK_OF(X509) *cands = NULL;
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    if (ctx == NULL || X509_STORE_CTX_init(ctx, o->store, NULL, NULL) != 1)
+        goto done;
+    cands = X509_STORE_CTX_get1_certs(ctx, X509_get_issuer_name(x));
+    for (int i = 0; !found && i < sk_X509_num(cands); i++) {
+        X509 *c = sk_X509_value(cands, i);
+        EVP_PKEY *pk = X509_get0_pubkey(c);
+        found = pk != NULL && X509_check_issued(c, x) == X509_V_OK
+                && X509_verify(x, pk) == 1;
+    }
+done:
+    sk_X509_pop_free(cands, X509_free);
+    X509_STORE_CTX_free(ctx);
+    ERR_clear_error();
+    return found;
+}
+
+tc_elsewhere tc_trust_elsewhere(const tc_trust *t, X509 *x, int issuer_of)
+{
+    if (t == NULL || x == NULL || t->list == LIST_NONE)
+        return TC_ELSEWHERE_NONE;
+    const tc_trust *o = other_store(t);
+    if (o == NULL)
+        return TC_ELSEWHERE_NONE;
+    if (!(issuer_of ? has_issuer(o, x) : tc_trust_contains(o, x)))
+        return TC_ELSEWHERE_NONE;
+    return t->list == LIST_SYSTEM ? TC_ELSEWHERE_MOZILLA : TC_ELSEWHERE_SYSTEM;
 }
