@@ -63,6 +63,7 @@ from .errors import (
     NameConstraintsViolation,
     NoSharedCipher,
     NotTLS,
+    OCSPStapleInvalid,
     PathLengthExceeded,
     ProfileDeviation,
     ProtocolVersionMismatch,
@@ -74,6 +75,8 @@ from .errors import (
     WeakSignature,
 )
 from .report import Problem, Report
+from ._ocsp import OCSPResponse
+from ._economics import handshake_cost
 from ._diagnose import Diagnosis, diagnose, explaining
 
 __version__ = "0.1.0"
@@ -90,11 +93,13 @@ __all__ = [
     "check_many_async",
     "diagnose",
     "explaining",
+    "handshake_cost",
     # result types
     "Certificate",
     "Report",
     "Problem",
     "HostnameMatch",
+    "OCSPResponse",
     "InvalidTargets",
     "Diagnosis",
     # versions

@@ -23,6 +23,8 @@ ReportInfo: ok: bool; problems: list[ProblemInfo];
     hostname, target, server_name, address, protocol, cipher, group, alpn,
     peer_banner: str | None; port: int | None; ocsp_stapled,
     client_certificate_requested: bool; client_ca_names: tuple[str, ...];
+    ocsp: {"status", "reason", "error": str | None; "verified": bool;
+    "this_update", "next_update", "revoked_at": int Unix seconds | None} | None;
     timings: {"dns", "connect", "handshake", "total": float ms | None}.
 
 Errors from the core: ValueError (bad input), OSError with errno (a file

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Sequence, Tuple
 
 from ._defaults import MIN_DAYS
-from ._text import (_handshake_line, _summary, _title, checked_at, days_phrase,
+from ._text import (_handshake_line, _summary, _title, checked_at, days_phrase, ocsp_sentence,
                     diagnosis_sentences, verdict)
 from ._words import FIX, SEE, short_name
 
@@ -202,6 +202,12 @@ def _report_html(report: Any) -> str:
     hs = _handshake_line(report)
     if hs:
         parts.append(f'<div style="{_MONO};color:#555;margin-bottom:6px">{_e(hs)}</div>')
+    staple = ocsp_sentence(report)
+    if staple:
+        colour = COLOURS["ok"] if report.ocsp.verified and report.ocsp.status == "good" else \
+            COLOURS["error" if report.ocsp.status == "revoked" else "warning"]
+        parts.append(f'<div data-role="ocsp" style="color:{colour};margin-bottom:6px">'
+                     f'{_e(staple)}</div>')
     parts.append(_diagnosis_html(report))
     trust = getattr(report, "trust", None)
     if trust:

@@ -255,6 +255,35 @@ def _handshake_parts(report: Any) -> List[str]:
     return parts
 
 
+_OCSP_MEANS = {
+    "good": "the CA's responder says the certificate is not revoked",
+    "revoked": "the CA's responder says the certificate is revoked",
+    "unknown": "the responder says it does not know the certificate",
+}
+
+
+def ocsp_sentence(report: Any) -> Optional[str]:
+    """The stapled OCSP response in one sentence, the same in every view
+    (explain(), the CLI, HTML); None when nothing was stapled."""
+    o = getattr(report, "ocsp", None)
+    if o is None:
+        return None
+    head = f"Stapled OCSP response: {o.status or 'unusable'}"
+    head += " (verified)" if o.verified else f" (not verified: {o.error})"
+    parts = []
+    if o.status in _OCSP_MEANS:
+        means = _OCSP_MEANS[o.status]
+        if o.revoked_at is not None:
+            means += f" (since {o.revoked_at:%Y-%m-%d %H:%M} UTC" + (
+                f", reason: {o.reason})" if o.reason else ")")
+        parts.append(means)
+    if o.this_update is not None:
+        parts.append(f"produced for {o.this_update:%Y-%m-%d %H:%M} UTC")
+    if o.next_update is not None:
+        parts.append(f"next update {o.next_update:%Y-%m-%d %H:%M} UTC")
+    return head + (": " + "; ".join(parts) if parts else "") + "."
+
+
 def render_report(report: Any, *, color: bool = False, width: Optional[int] = None) -> str:
     st = Style(color)
     width = width or _width()
@@ -264,6 +293,9 @@ def render_report(report: Any, *, color: bool = False, width: Optional[int] = No
     hs = _handshake_parts(report)
     if hs:
         lines += _wrap_units(hs, "      ", width)
+    staple = ocsp_sentence(report)
+    if staple:
+        lines += _wrap(staple, "      ", width)
     for sentence in diagnosis_sentences(report):
         lines += _wrap(sentence, "  ", width)
     now, elsewhen = checked_at(report)
@@ -472,6 +504,12 @@ def _explain_checked(self: Any) -> List[str]:
         if any(v is not None for v in t.values()):
             parts = [f"{k} {v:.1f} ms" for k, v in t.items() if v is not None]
             out += _wrap_long("Timings: " + ", ".join(parts) + ".", "  ")
+        staple = ocsp_sentence(self)
+        if staple:
+            out += _wrap_long(staple, "  ")
+        elif self.protocol:
+            out += _wrap_long("No OCSP response was stapled: clients that check revocation "
+                              "must ask the CA's responder themselves.", "  ")
         if self.client_certificate_requested:
             names = "; ".join(self.client_ca_names) or "any CA"
             out += _wrap_long(f"The server asked for a client certificate (accepted CAs: {names}).", "  ")

@@ -27,7 +27,8 @@ Hierarchy::
     +-- HandshakeProblem
         +-- NotTLS, ProtocolVersionMismatch, NoSharedCipher,
         |   ClientCertificateRequired, HandshakeFailed
-        +-- ClientCertificateRequested, ClientCertificateNotAccepted (warnings)
+        +-- ClientCertificateRequested, ClientCertificateNotAccepted,
+        |   OCSPStapleInvalid (warnings)
         +-- HandshakeTimedOut (also TimeoutError)
 
 The connection exceptions also derive from the matching built-in, so an
@@ -79,6 +80,7 @@ __all__ = [
     "ChainCostsRoundTrip",
     "ClientCertificateRequested",
     "ClientCertificateNotAccepted",
+    "OCSPStapleInvalid",
     "ConnectionProblem",
     "DNSLookupFailed",
     "ConnectionRefused",
@@ -330,6 +332,11 @@ class ClientCertificateRequested(HandshakeProblem):
 class ClientCertificateNotAccepted(HandshakeProblem):
     """A warning: the client certificate given is issued by none of the CAs
     the server says it accepts."""
+
+
+class OCSPStapleInvalid(HandshakeProblem):
+    """A warning: the OCSP response the server staples cannot be relied on
+    (unreadable, not verifying, about another certificate, or stale)."""
 
 
 class HandshakeTimedOut(HandshakeProblem, TimeoutError):

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
 from . import _core, _html, _text, _words
+from ._ocsp import OCSPResponse
 from .certificate import Certificate, iso
 from .errors import KINDS, TLSCheckError, exception_for
 
@@ -181,7 +182,8 @@ class Report:
 
     For live checks, ``target``, ``address`` (which address answered),
     ``port``, ``server_name`` (the SNI sent), ``protocol``, ``cipher``,
-    ``group``, ``alpn``, ``ocsp_stapled``, ``client_certificate_requested``,
+    ``group``, ``alpn``, ``ocsp_stapled``, ``ocsp`` (the stapled response
+    read and verified, an :class:`OCSPResponse`, or None), ``client_certificate_requested``,
     ``client_ca_names`` and ``timings`` (milliseconds: dns, connect,
     handshake, total) describe the connection.
     """
@@ -223,6 +225,8 @@ class Report:
         #: limits and TCP's initial window count), or None
         self.chain_bytes: Optional[int] = data.get("chain_bytes")
         self.ocsp_stapled: bool = bool(data.get("ocsp_stapled", False))
+        #: the stapled OCSP response, read and verified; None when none was stapled
+        self.ocsp: Optional[OCSPResponse] = OCSPResponse._from_core(data.get("ocsp"))
         self.client_certificate_requested: bool = bool(
             data.get("client_certificate_requested", False))
         self.client_ca_names: List[str] = list(data.get("client_ca_names", ()))
@@ -359,6 +363,7 @@ class Report:
             "group": self.group,
             "alpn": self.alpn,
             "ocsp_stapled": self.ocsp_stapled,
+            "ocsp": None if self.ocsp is None else self.ocsp.to_dict(),
             "client_certificate_requested": self.client_certificate_requested,
             "client_ca_names": list(self.client_ca_names),
             "peer_banner": self.peer_banner,

@@ -210,7 +210,7 @@ def test_docs_example_runs_as_written(ex: Example, lab_files: Path, tmp_path: Pa
 NO_RUN = {
     "cli.md:43",          # the forms a target takes, placeholder hosts
     "cli.md:86",          # kubectl and a cluster
-    "cli.md:108",         # a transcript of one run (the lab's port)
+    "cli.md:111",         # a transcript of one run (the lab's port)
     "hostname.md:9",      # `cert` is the reader's; the script further down runs
     "live.md:56",         # openssl s_server with the reader's cert.pem, until Ctrl-C
     "many.md:35",         # per-target options, placeholder hosts

@@ -53,7 +53,8 @@ def test_every_live_s_client_command_has_a_time_limit():
 def test_every_issue_kind_is_in_the_table():
     assert ISSUE_KINDS <= set(pytlscheck.KINDS)
     assert [k for k, v in pytlscheck.KINDS.items() if v.severity == "warning"] == [
-        "expires_soon", "profile_deviation", "revocation_not_checked", "client_certificate_requested",
+        "expires_soon", "profile_deviation", "revocation_not_checked", "ocsp_staple_invalid",
+        "client_certificate_requested",
         "client_certificate_not_accepted",
         "chain_wrong_order", "chain_duplicates", "chain_unneeded_certificates",
         "chain_includes_root", "chain_extra_round_trip"]

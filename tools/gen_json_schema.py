@@ -19,7 +19,7 @@ OUT = ROOT / "pytlscheck" / "json_schema.json"
 
 # Sections of the doc and the $defs name each becomes.
 SECTIONS = {"Top level": None, "Summary": "Summary", "Report": "Report",
-            "Problem": "Problem", "Diagnosis": "Diagnosis", "Certificate": "Certificate",
+            "Problem": "Problem", "OCSP response": "OCSPResponse", "Diagnosis": "Diagnosis", "Certificate": "Certificate",
             "Demo result": "DemoResult"}
 # Keys whose values are documented sections (their items, for arrays).
 REFS = {
@@ -37,6 +37,7 @@ REFS = {
         "subject": {"type": "string"}, "fingerprint_sha256": {"type": "string"}}},
     ("DemoResult", "report"): {"$ref": "#/$defs/Report"},
     ("Report", "diagnosis"): {"$ref": "#/$defs/Diagnosis"},
+    ("Report", "ocsp"): {"$ref": "#/$defs/OCSPResponse"},
 }
 TYPES = {
     "string": "string", "integer": "integer", "boolean": "boolean",

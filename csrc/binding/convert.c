@@ -305,6 +305,29 @@ static PyObject *timings_dict(const tc_timings *t)
     return d;
 }
 
+/* The stapled OCSP response judged (pytlscheck.OCSPResponse's fields), or None. */
+static PyObject *ocsp_dict(const tc_ocsp *o)
+{
+    if (o == NULL)
+        return Py_NewRef(Py_None);
+    PyObject *d = PyDict_New();
+    if (d == NULL)
+        return NULL;
+#define TIME_OR_NONE(has, t) ((has) ? PyLong_FromLongLong((long long)(t)) : Py_NewRef(Py_None))
+    if (put(d, "status", str_or_none(o->status)) < 0
+        || put(d, "verified", PyBool_FromLong(o->verified)) < 0
+        || put(d, "this_update", TIME_OR_NONE(o->has_this_update, o->this_update)) < 0
+        || put(d, "next_update", TIME_OR_NONE(o->has_next_update, o->next_update)) < 0
+        || put(d, "revoked_at", TIME_OR_NONE(o->has_revoked_at, o->revoked_at)) < 0
+        || put(d, "reason", str_or_none(o->reason)) < 0
+        || put(d, "error", str_or_none(o->error)) < 0) {
+        Py_DECREF(d);
+        return NULL;
+    }
+#undef TIME_OR_NONE
+    return d;
+}
+
 PyObject *tcpy_report_dict(const tc_report *r, PyObject *ca_cache, int lazy_leaves)
 {
     cert_memo memo;
@@ -342,6 +365,7 @@ PyObject *tcpy_report_dict(const tc_report *r, PyObject *ca_cache, int lazy_leav
         || put(d, "group", str_or_none(r->group)) < 0
         || put(d, "alpn", str_or_none(r->alpn)) < 0
         || put(d, "ocsp_stapled", PyBool_FromLong(r->ocsp_stapled)) < 0
+        || put(d, "ocsp", ocsp_dict(r->ocsp)) < 0
         || put(d, "client_certificate_requested", PyBool_FromLong(r->client_cert_requested)) < 0
         || put(d, "client_ca_names", strlist_tuple(&r->client_ca_names)) < 0
         || put(d, "peer_banner", str_or_none(r->peer_banner)) < 0

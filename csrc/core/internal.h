@@ -15,6 +15,11 @@ void tc_cert_vars_fill(tc_cert_vars *cv, X509 *x, int depth, int64_t now, tc_ren
  * out of memory). */
 char *tc_name_text(const X509_NAME *name);
 
+/* cert.c: a serial number as Certificate.serial_number writes it
+ * (lowercase hex, no separators; malloc'd, NULL when unreadable or out of
+ * memory). */
+char *tc_serial_hex(const ASN1_INTEGER *serial);
+
 /* sigcache.c: the signature and validity-time step of X509_verify_cert,
  * done as OpenSSL 3.0 does it but with signatures on CA certificates
  * remembered (X509_STORE_CTX_set_verify).  Only for flags where it is the

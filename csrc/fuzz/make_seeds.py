@@ -2,6 +2,7 @@
 """Regenerates the fuzz seeds and the fixed anchor they chain to.
 
     python csrc/fuzz/make_seeds.py        (from the repository root)
+    python csrc/fuzz/make_seeds.py ocsp   (only the ocsp seeds: a CA of their own)
 
 Writes csrc/fuzz/anchor.h (the anchor certificate, its empty CRL and a
 client certificate with its throwaway key, as C strings) and
@@ -104,7 +105,52 @@ def certificate_msg(ders) -> bytes:
     return hs(11, len(lst).to_bytes(3, "big") + lst)
 
 
+def ocsp_seeds() -> None:
+    """ocsp: a stapled response, then "\n--chain--\n" and the chain it is
+    about (PEM), from a small CA of their own (fuzz_ocsp.c judges them at
+    2030-01-01, inside 2020..2040)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+
+    ca = CA.root("pytlscheck Fuzz OCSP CA", not_before=NB, not_after=NA)
+    leaf = ca.leaf("example.com", not_before=NB, not_after=NA)
+    other = ca.leaf("other.example", not_before=NB, not_after=NA)
+    responder = ca.leaf("Fuzz OCSP Responder", eku=["OCSPSigning"], not_before=NB, not_after=NA)
+    chain = b"\n--chain--\n" + (leaf.pem + ca.pem).encode()
+    tu, nu = dt.datetime(2029, 12, 1, tzinfo=UTC), dt.datetime(2030, 2, 1, tzinfo=UTC)
+
+    def resp(status=ocsp.OCSPCertStatus.GOOD, about=leaf, signer=ca, include=(), next_update=nu,
+             reason=None):
+        revoked = status == ocsp.OCSPCertStatus.REVOKED
+        b = ocsp.OCSPResponseBuilder().add_response(
+            cert=about.cert, issuer=ca.cert, algorithm=hashes.SHA1(), cert_status=status,
+            this_update=tu, next_update=next_update,
+            revocation_time=dt.datetime(2029, 6, 1, tzinfo=UTC) if revoked else None,
+            revocation_reason=reason if revoked else None)
+        b = b.responder_id(ocsp.OCSPResponderEncoding.HASH, signer.cert)
+        if include:
+            b = b.certificates([c.cert for c in include])
+        return b.sign(signer.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+    clear("ocsp")
+    write("ocsp", "good", resp() + chain)
+    write("ocsp", "good-no-chain", resp())
+    write("ocsp", "revoked-keycompromise",
+          resp(ocsp.OCSPCertStatus.REVOKED, reason=x509.ReasonFlags.key_compromise) + chain)
+    write("ocsp", "unknown", resp(ocsp.OCSPCertStatus.UNKNOWN) + chain)
+    write("ocsp", "delegated-responder", resp(signer=responder, include=[responder]) + chain)
+    write("ocsp", "another-certificate", resp(about=other) + chain)
+    write("ocsp", "stale", resp(next_update=dt.datetime(2029, 12, 2, tzinfo=UTC)) + chain)
+    write("ocsp", "try-later", ocsp.OCSPResponseBuilder.build_unsuccessful(
+        ocsp.OCSPResponseStatus.TRY_LATER).public_bytes(serialization.Encoding.DER) + chain)
+
+
 def main() -> None:
+    if sys.argv[1:] == ["ocsp"]:
+        ocsp_seeds()
+        print("ocsp seeds written under", os.path.join(CORPUS, "ocsp"))
+        return
     anchor = CA.root("pytlscheck Fuzz Root CA", not_before=NB, not_after=NA)
     inter = anchor.intermediate("pytlscheck Fuzz Issuing CA", not_before=NB, not_after=NA)
     leaf_nb = dt.datetime(2029, 6, 1, tzinfo=UTC)
@@ -185,6 +231,7 @@ def main() -> None:
     write("handshake", "http-banner", b"\x00HTTP/1.1 400 Bad Request\r\nServer: x\r\n\r\n")
     write("handshake", "alert-handshake-failure", b"\x00" + rec(21, b"\x02\x28"))
     write("handshake", "close-notify", b"\x00" + rec(21, b"\x01\x00"))
+    ocsp_seeds()
     print("seeds written under", CORPUS)
 
 

@@ -281,6 +281,13 @@ TC_KIND(REVOCATION_NOT_CHECKED, "revocation_not_checked", TC_SEV_WARNING, "Revoc
     "Download the CRL named here from its distribution point and pass it in crls=, with the certificate of its signer when that is neither in the chain nor the trust store (in the same PEM file or list); a CRL signer's certificate is used only to check its CRL, never to build the path.",
     "openssl verify -crl_check_all -extended_crl -use_deltas -CRLfile crls.pem -untrusted {chain_file} {leaf_file}",
     TC_SEE_SCLIENT " -connect {target} {sni} </dev/null 2>/dev/null | openssl x509 -noout -ext crlDistributionPoints")
+TC_KIND(OCSP_STAPLE_INVALID, "ocsp_staple_invalid", TC_SEV_WARNING, "OCSPStapleInvalid",
+    TC_CAT_HANDSHAKE, 0,
+    "A stapling cache that is no longer refreshed (the server cannot reach the CA's OCSP responder, or a stapling file is updated by hand), a response kept from the certificate before a renewal, or one from another CA's responder.",
+    "The OCSP response that the server at {target} staples for {cert} cannot be relied on: {detail}. A client that checks stapled responses throws it away, and one that requires it (a certificate with OCSP Must-Staple) refuses the connection.",
+    "Make the server staple a fresh response from the OCSP responder of the CA that issued the certificate it serves now (nginx: ssl_stapling on; ssl_stapling_verify on; ssl_trusted_certificate with the issuer's chain; the server must reach the responder), or turn stapling off rather than staple this one. To compare, ask the responder yourself: openssl ocsp -issuer issuer.pem -cert leaf.pem -url URL -resp_text, with the certificate's OCSP URL.",
+    "",
+    TC_SEE_SCLIENT " -connect {target} {sni} -status </dev/null 2>/dev/null | sed -n '/OCSP response:/,/^=====/p'")
 TC_KIND(CLIENT_CERTIFICATE_REQUESTED, "client_certificate_requested", TC_SEV_WARNING, "ClientCertificateRequested",
     TC_CAT_HANDSHAKE, 0,
     "A server set up for optional client certificates (nginx: ssl_verify_client optional;), or a mutual-TLS endpoint checked without the certificate its clients use.",

@@ -339,6 +339,20 @@ typedef struct tc_timings {
     double dns_ms, connect_ms, handshake_ms, total_ms;   /* -1: not measured */
 } tc_timings;
 
+/* A stapled OCSP response, as read and judged (ocsp.c).  Every field is
+ * about the leaf's entry in the response. */
+typedef struct tc_ocsp {
+    const char *status;        /* static "good", "revoked", "unknown"; NULL when the
+                                  staple says nothing usable about the leaf (unreadable,
+                                  an error answer, or about another certificate) */
+    int verified;              /* signed by the leaf's issuer or a responder it
+                                  authorised, for the leaf, and current */
+    int64_t this_update, next_update, revoked_at;  /* Unix seconds, when has_* */
+    int has_this_update, has_next_update, has_revoked_at;
+    const char *reason;        /* static CRLReason name when revoked with one, else NULL */
+    char *error;               /* owned: why verified is 0, a sentence fragment; NULL when verified */
+} tc_ocsp;
+
 typedef struct tc_report {
     tc_problem *problems;      /* sorted: table order, then depth */
     size_t n_problems;
@@ -365,6 +379,7 @@ typedef struct tc_report {
     char *group;               /* "X25519" */
     char *alpn;                /* "h2", "http/1.1", or NULL */
     int ocsp_stapled;
+    tc_ocsp *ocsp;             /* the stapled response judged, or NULL: none stapled; owned */
     int client_cert_requested;
     tc_strlist client_ca_names;   /* RFC 4514 names the server accepts */
     char *peer_banner;         /* first bytes of a non-TLS peer, escaped, or NULL */
@@ -464,6 +479,25 @@ void tc_sigcache_clear(void);
 /* SHA-256, fetched once per process (EVP_sha256() is looked up again in
  * the provider tables at every use in OpenSSL 3.0); NULL if unavailable. */
 const EVP_MD *tc_sha256(void);
+
+/* The largest stapled OCSP response read (bytes); a larger one is
+ * ocsp_staple_invalid without being parsed.  Real ones are 1-4 KB. */
+#define TC_OCSP_MAX 65536
+
+/* Judges a stapled OCSP response (der, len: untrusted bytes from the
+ * server) about the leaf of report->chain, after tc_verify: the issuer is
+ * the leaf's issuer on report->path, else in the served chain.  Sets
+ * report->ocsp (replacing any), and adds `revoked` (when a response that
+ * verifies says so; the path then no longer counts as verified) or
+ * `ocsp_staple_invalid` (a staple that cannot be read, does not verify, is
+ * not about the leaf, or is stale at `now`).  An issuer that cannot be
+ * found leaves verified 0 with the reason in words and no problem (the
+ * chain's own problem says what is missing).  vars gives {target} and
+ * {sni}.  TC_FAIL only when out of memory. */
+TC_MUST_USE tc_status tc_ocsp_judge(tc_report *report, const unsigned char *der,
+                                    size_t len, int64_t now,
+                                    const tc_render_vars *vars, tc_error *err);
+void tc_ocsp_free(tc_ocsp *o);
 
 /* ------------------------------------------------------------------ */
 /* Live checks (target.c, net.c, live.c)                               */

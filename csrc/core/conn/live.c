@@ -220,6 +220,14 @@ static tc_status capture_main(tc_check *c)
     }
     if (tc_verify(c->report, c->client->trust, chain, &c->verify, &c->err) != TC_OK)
         return TC_FAIL;
+    const unsigned char *staple = NULL;
+    long staple_len = c->hs.complete ? SSL_get_tlsext_status_ocsp_resp(c->hs.ssl, &staple) : -1;
+    if (staple != NULL && staple_len > 0) {
+        tc_render_vars vars = { .target = c->report->target, .sni = c->sni_arg };
+        if (tc_ocsp_judge(c->report, staple, (size_t)staple_len, c->report->evaluated_at,
+                          &vars, &c->err) != TC_OK)
+            return TC_FAIL;
+    }
     /* The report holds the chain as served, even if verification did not
      * copy it. */
     if (sk_X509_num(c->report->chain) == 0)

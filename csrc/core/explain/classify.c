@@ -75,7 +75,7 @@ static void tb_add_obj(tb *b, const ASN1_OBJECT *obj)
 
 /* tc_asn1_time_unix: text.c (dates, in one place). */
 
-static void format_time(char *out, size_t n, const ASN1_TIME *t)
+void tc_format_time(char *out, size_t n, const ASN1_TIME *t)
 {
     struct tm tm;
     memset(&tm, 0, sizeof(tm));
@@ -220,8 +220,8 @@ void tc_cert_vars_fill_purpose(tc_cert_vars *cv, X509 *x, int depth, int64_t now
     name_rfc4514(&b, X509_get_issuer_name(x));
 
     const ASN1_TIME *nb = X509_get0_notBefore(x), *na = X509_get0_notAfter(x);
-    format_time(cv->not_before, sizeof(cv->not_before), nb);
-    format_time(cv->not_after, sizeof(cv->not_after), na);
+    tc_format_time(cv->not_before, sizeof(cv->not_before), nb);
+    tc_format_time(cv->not_after, sizeof(cv->not_after), na);
     /* {days}: from the validation time to the date that matters: notAfter
      * once past it, notBefore before it, else the time left. */
     int64_t tb_, ta_;
@@ -642,6 +642,23 @@ static const char *const CRL_REASONS[] = {
     "privilegeWithdrawn", "aACompromise",
 };
 
+const char *tc_crl_reason_name(long reason)
+{
+    if (reason >= 0 && (size_t)reason < sizeof(CRL_REASONS) / sizeof(CRL_REASONS[0]))
+        return CRL_REASONS[reason];
+    return NULL;
+}
+
+void tc_words_revocation(tb *b, const ASN1_TIME *when, long reason)
+{
+    char text[40];
+    tc_format_time(text, sizeof(text), when);
+    tb_addf(b, " on %s", text);
+    const char *name = tc_crl_reason_name(reason);
+    if (name != NULL)
+        tb_addf(b, " (reason: %s)", name);
+}
+
 static void fact_revoked(const tc_judge *j, X509 *x, int depth, X509 *child, tb *b)
 {
     STACK_OF(X509_CRL) *crls = j->params->crls;
@@ -650,13 +667,9 @@ static void fact_revoked(const tc_judge *j, X509 *x, int depth, X509 *child, tb 
         X509_REVOKED *rev = NULL;
         if (!tc_crl_may_list(x, crl) || X509_CRL_get0_by_cert(crl, &rev, x) != 1 || rev == NULL)
             continue;
-        char when[40];
-        format_time(when, sizeof(when), X509_REVOKED_get0_revocationDate(rev));
-        tb_addf(b, " on %s", when);
         ASN1_ENUMERATED *reason = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL);
-        long r = reason ? ASN1_ENUMERATED_get(reason) : -1;
-        if (r >= 0 && (size_t)r < sizeof(CRL_REASONS) / sizeof(CRL_REASONS[0]) && CRL_REASONS[r])
-            tb_addf(b, " (reason: %s)", CRL_REASONS[r]);
+        tc_words_revocation(b, X509_REVOKED_get0_revocationDate(rev),
+                            reason ? ASN1_ENUMERATED_get(reason) : -1);
         ASN1_ENUMERATED_free(reason);
         tc_words_revoked_from(x, crl, b);
         return;

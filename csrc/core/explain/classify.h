@@ -77,6 +77,15 @@ void tc_words_no_crl(const tc_judge *j, X509 *x, tb *b);
 /* Which CRL revoked x, when it is not simply its issuer's complete CRL
  * (", on the delta CRL number 2", ", on the indirect CRL of NAME"). */
 void tc_words_revoked_from(X509 *x, X509_CRL *crl, tb *b);
+/* "2026-01-02 03:04 UTC" (or "an unreadable date"): every date in words. */
+void tc_format_time(char *out, size_t n, const ASN1_TIME *t);
+/* When and why a certificate was revoked, the one wording for CRLs and
+ * OCSP: " on 2026-01-02 03:04 UTC (reason: keyCompromise)" (the reason
+ * only when it has a name).  reason: the CRLReason code, -1 when absent. */
+void tc_words_revocation(tb *b, const ASN1_TIME *when, long reason);
+/* The RFC 5280 name of a CRLReason code ("keyCompromise"), NULL when the
+ * code has none. */
+const char *tc_crl_reason_name(long reason);
 /* 1 when crl's entries may be about x: from x's issuer, or indirect. */
 int tc_crl_may_list(X509 *x, X509_CRL *crl);
 

@@ -57,6 +57,7 @@ void tc_report_free(tc_report *r)
     free(r->alpn);
     strlist_free(&r->client_ca_names);
     free(r->peer_banner);
+    tc_ocsp_free(r->ocsp);
     free(r);
 }
 

@@ -983,10 +983,10 @@ static void extract_basic_constraints(X509 *x, tc_cert_info *ci, flaws *fl)
     BASIC_CONSTRAINTS_free(bc);
 }
 
-static char *serial_hex(X509 *x)
+char *tc_serial_hex(const ASN1_INTEGER *serial)
 {
     char *r = NULL;
-    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    BIGNUM *bn = serial ? ASN1_INTEGER_to_BN(serial, NULL) : NULL;
     if (bn == NULL)
         return NULL;
     char *h = BN_bn2hex(bn);
@@ -1083,7 +1083,7 @@ tc_status tc_cert_info_extract(X509 *x, tc_cert_info *out, tc_error *err)
         flaw(&fl, "its notAfter time is not a valid UTCTime or "
              "GeneralizedTime");
 
-    out->serial_hex = serial_hex(x);
+    out->serial_hex = tc_serial_hex(X509_get0_serialNumber(x));
     out->signature_algorithm = signature_name(x);
     if (out->serial_hex == NULL || out->signature_algorithm == NULL)
         goto nomem;
