@@ -497,8 +497,10 @@ done:
 static int check_slice(tc_check *c)
 {
     int64_t end = tc_now_ns() + CHECK_SLICE_NS;
+    int writable = 0;      /* what the last ppoll saw */
     for (;;) {
-        tc_step st = tc_check_step(c);
+        tc_step st = tc_check_step_ready(c, writable);
+        writable = 0;
         if (st == TC_STEP_DONE)
             return 1;
         int64_t now = tc_now_ns();
@@ -516,6 +518,7 @@ static int check_slice(tc_check *c)
                                                         : ppoll(&pfd, 1, &ts, NULL);
         if (rc < 0 && errno == EINTR)
             return 0;      /* a signal: let Python's handler run now */
+        writable = rc > 0 && (pfd.revents & (POLLOUT | POLLERR | POLLHUP)) != 0;
     }
 }
 
