@@ -2,7 +2,7 @@
 
 Dict layouts returned by the functions below:
 
-CertInfo (one certificate; parse_certificates, load_certificates, reports):
+CertInfo (one certificate; parse_certificates, load_certificates, Result.cert_info):
     subject, issuer: str (RFC 4514); common_name: str | None;
     dns_names, ip_addresses, email_addresses: tuple[str, ...];
     serial_number: str (lowercase hex); not_before, not_after: int (Unix s);
@@ -13,19 +13,8 @@ CertInfo (one certificate; parse_certificates, load_certificates, reports):
     self_signed, self_issued, names_have_nul: bool; malformed: str | None
     (what is not well-formed, else None); der: bytes.
 
-ProblemInfo: kind, severity ("error"/"warning"): str; depth: int (index
-    into "path", -1: none); openssl_code: int; openssl_reason: str | None;
-    message, fix, inspect_command: str.
-
-ReportInfo: ok: bool; problems: list[ProblemInfo];
-    chain: list[CertInfo]; path, verified: list[CertInfo] | None (the same
-    certificate shares one dict object across the three lists);
-    hostname, target, server_name, address, protocol, cipher, group, alpn,
-    peer_banner: str | None; port: int | None; ocsp_stapled,
-    client_certificate_requested: bool; client_ca_names: tuple[str, ...];
-    ocsp: {"status", "reason", "error": str | None; "verified": bool;
-    "this_update", "next_update", "revoked_at": int Unix seconds | None} | None;
-    timings: {"dns", "connect", "handshake", "total": float ms | None}.
+Reports come as Result objects (csrc/binding/result.c): one block per
+report, each value made when read; pytlscheck.Report reads them.
 
 Errors from the core: ValueError (bad input), OSError with errno (a file
 that cannot be read), MemoryError, RuntimeError (an unexpected OpenSSL
@@ -36,7 +25,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 _Bytes = Union[bytes, bytearray, memoryview]
 CertInfo = Dict[str, Any]
-ReportInfo = Dict[str, Any]
+
+#: The names of Result's report fields, in order (one table in result.c).
+REPORT_FIELDS: Tuple[str, ...]
 
 PURPOSE_SERVER: int
 PURPOSE_CLIENT: int
@@ -66,6 +57,38 @@ class Client:
     def __init__(self, trust: TrustStore, client_cert: Optional[_Bytes] = None,
                  client_key: Optional[_Bytes] = None) -> None: ...
 
+class Result:
+    """One report of the core (made by verify, check and Batch.run only).
+    Each field of REPORT_FIELDS is an attribute (and result["name"])."""
+    ok: bool
+    hostname: Optional[str]
+    chain_bytes: Optional[int]
+    evaluated_at: Optional[int]
+    target: Optional[str]
+    server_name: Optional[str]
+    address: Optional[str]
+    port: Optional[int]
+    protocol: Optional[str]
+    cipher: Optional[str]
+    group: Optional[str]
+    alpn: Optional[str]
+    ocsp_stapled: bool
+    client_certificate_requested: bool
+    client_ca_names: List[str]
+    peer_banner: Optional[str]
+    timings: Dict[str, Optional[float]]
+    #: the leaf's notAfter (Unix seconds), or None
+    leaf_not_after: Optional[int]
+    def __getitem__(self, name: str) -> Any: ...
+    def problems(self) -> List[Tuple[str, str, str, str, int, int, Optional[str], str]]:
+        """(kind, severity, message, fix, depth, openssl_code, openssl_reason,
+        inspect_command) per problem, most fundamental first."""
+    def certs(self) -> Tuple[Tuple[int, ...], Optional[Tuple[int, ...]], Optional[Tuple[int, ...]]]:
+        """chain, path, verified: indices of distinct certificates."""
+    def cert_key(self, i: int) -> Optional[str]:
+        """SHA-256 fingerprint of certificate i when it is a CA, else None."""
+    def cert_info(self, i: int) -> CertInfo: ...
+
 class Batch:
     """Many live checks driven by one thread (csrc/core/multi.c), at most
     `concurrency` in flight.  add/cancel/wake/stats are thread-safe; one
@@ -76,9 +99,9 @@ class Batch:
             min_days: int = 30, min_remaining: float = 0.0, at: Optional[float] = None,
             purpose: int = ..., crls: Optional[Sequence[_Bytes]] = None,
             max_depth: int = -1, ekus: Optional[Sequence[str]] = None) -> None: ...
-    def run(self, wait: float) -> List[Tuple[int, Union[ReportInfo, BaseException]]]:
+    def run(self, wait: float) -> List[Tuple[int, Union[Result, BaseException]]]:
         """Drives the checks with the GIL released until some complete or
-        `wait` seconds pass; (tag, report dict) per completed check, or
+        `wait` seconds pass; (tag, Result) per completed check, or
         (tag, exception) for one that could not run.  Signals raise here."""
     def cancel(self, tag: int) -> None: ...
     def wake(self) -> None: ...
@@ -102,13 +125,12 @@ def verify(chain: Union[_Bytes, Sequence[_Bytes]], trust: TrustStore,
            purpose: int = ..., crls: Optional[Sequence[_Bytes]] = None,
            max_depth: int = -1, min_days: int = 30, min_remaining: float = 0.0,
            ekus: Optional[Sequence[str]] = None, what: str = ...,
-           file: Optional[str] = None) -> ReportInfo: ...
+           file: Optional[str] = None) -> Result: ...
 def check(client: Client, host: str, port: int, server_name: Optional[str] = None,
           timeout: float = 10.0, at: Optional[float] = None, purpose: int = ...,
           crls: Optional[Sequence[_Bytes]] = None, max_depth: int = -1,
           min_days: int = 30, min_remaining: float = 0.0,
-          ekus: Optional[Sequence[str]] = None) -> ReportInfo: ...
-def cert_info(handle: object) -> CertInfo: ...
+          ekus: Optional[Sequence[str]] = None) -> Result: ...
 def sigcache_stats() -> Dict[str, int]: ...
 def sigcache_clear() -> None: ...
 def mint(*, common_name: Optional[str] = None, organization: Optional[str] = None,

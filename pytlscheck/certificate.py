@@ -39,7 +39,8 @@ _UNSET: Any = object()
 _PEM_MARK = b"-----BEGIN"
 
 
-def _utc(ts: int) -> datetime:
+def utc_datetime(ts: int) -> datetime:
+    """Unix seconds as an aware UTC datetime (Certificate.not_before/after)."""
     return datetime.fromtimestamp(ts, tz=timezone.utc)
 
 
@@ -133,7 +134,7 @@ class Certificate:
         """Start of validity, an aware UTC datetime."""
         v = self._not_before
         if v is _UNSET:
-            v = _utc(self._raw_not_before)
+            v = utc_datetime(self._raw_not_before)
             object.__setattr__(self, "_not_before", v)
         return v
 
@@ -142,7 +143,7 @@ class Certificate:
         """End of validity, an aware UTC datetime."""
         v = self._not_after
         if v is _UNSET:
-            v = _utc(self._raw_not_after)
+            v = utc_datetime(self._raw_not_after)
             object.__setattr__(self, "_not_after", v)
         return v
 

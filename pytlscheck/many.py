@@ -220,9 +220,11 @@ def _report(job: _Job, data: Any) -> Report:
         if sys.version_info >= (3, 11):     # exception notes are 3.11's
             data.add_note(f"while checking {job.label!r} (target #{job.index})")
         raise data
-    total = (data.get("timings") or {}).get("total") or 0.0
-    started = datetime.now(timezone.utc) - timedelta(milliseconds=total)
-    return Report(data, trust=job.trust[0], checked_at=started, trust_store=job.trust[1])
+    timings = data.timings
+    started = datetime.now(timezone.utc) - timedelta(milliseconds=timings["total"] or 0.0)
+    report = Report(data, trust=job.trust[0], checked_at=started, trust_store=job.trust[1])
+    report.timings = timings        # made already: kept rather than made twice
+    return report
 
 
 # ---- driving a batch -------------------------------------------------------
@@ -231,7 +233,7 @@ def _drive(jobs: Sequence[_Job], concurrency: int,
            stop: Optional[threading.Event] = None,
            on_batch: Optional[Callable[[Any], None]] = None) -> Generator[Tuple[_Job, Any], None, None]:
     """Runs the jobs on one _core.Batch in the calling thread and yields
-    (job, report dict or exception) as checks complete.  Jobs are handed
+    (job, _core.Result or exception) as checks complete.  Jobs are handed
     to the core a little ahead of need, so a huge batch does not sit in C
     memory twice.  Closes the batch (every socket) however it ends."""
     n = len(jobs)

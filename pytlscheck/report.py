@@ -4,11 +4,12 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
 from . import _core, _html, _text, _words
 from ._ocsp import OCSPResponse
-from .certificate import Certificate, iso
+from ._words import days_until
+from .certificate import Certificate, iso, utc_datetime
 from .errors import KINDS, TLSCheckError, exception_for
 
 __all__ = ["Report", "Problem"]
@@ -132,8 +133,8 @@ def _problem(kind: str, severity: str, message: str, fix: str, depth: int,
 
 def _certs(infos: Optional[Sequence[Mapping[str, Any]]],
            memo: Dict[int, Certificate]) -> Optional[List[Certificate]]:
-    """Certificates from the core's dicts; the core shares one dict between
-    chain/path/verified for the same certificate, and so do we."""
+    """Certificates from a report mapping's dicts (Report(data) with a
+    dict); one Certificate per dict shared by chain/path/verified."""
     if infos is None:
         return None
     out = []
@@ -147,24 +148,99 @@ def _certs(infos: Optional[Sequence[Mapping[str, Any]]],
 
 # Intermediates and roots recur across the reports of a batch (a few CAs
 # issue most certificates); a Certificate is immutable, so one object per
-# CA certificate serves every report.  Bounded by starting over when full.
+# CA certificate serves every report, by SHA-256 fingerprint.  Bounded by
+# starting over when full.
 _CA_CERTS: Dict[str, Certificate] = {}
 _CA_CERTS_MAX = 1024
 
 
-def _certificate(info: Any) -> Certificate:
-    if not isinstance(info, dict):
-        # A leaf's handle: its fields are extracted now, on first read.
-        return Certificate._from_info(_core.cert_info(info))
-    if not info.get("is_ca"):
-        return Certificate._from_info(info)
-    fp = info["fingerprint_sha256"]
+def _shared_ca(fp: str, make: Callable[[], Certificate]) -> Certificate:
     cert = _CA_CERTS.get(fp)
     if cert is None:
         if len(_CA_CERTS) >= _CA_CERTS_MAX:
             _CA_CERTS.clear()
-        cert = _CA_CERTS[fp] = Certificate._from_info(info)
+        cert = _CA_CERTS[fp] = make()
     return cert
+
+
+def _certificate(info: Mapping[str, Any]) -> Certificate:
+    if not info.get("is_ca"):
+        return Certificate._from_info(info)
+    return _shared_ca(info["fingerprint_sha256"], lambda: Certificate._from_info(info))
+
+
+def _result_certs(raw: Any) -> Tuple[List[Certificate], Optional[List[Certificate]],
+                                     Optional[List[Certificate]]]:
+    """chain, path and verified of a _core.Result: each distinct
+    certificate made once (a CA's shared across reports, see _CA_CERTS)."""
+    made: Dict[int, Certificate] = {}
+
+    def one(i: int) -> Certificate:
+        cert = made.get(i)
+        if cert is None:
+            fp = raw.cert_key(i)
+            if fp is None:
+                cert = Certificate._from_info(raw.cert_info(i))
+            else:
+                cert = _shared_ca(fp, lambda: Certificate._from_info(raw.cert_info(i)))
+            made[i] = cert
+        return cert
+
+    chain, path, verified = raw.certs()
+    return ([one(i) for i in chain or ()],
+            None if path is None else [one(i) for i in path],
+            None if verified is None else [one(i) for i in verified])
+
+
+# The report's fields that come from the core (_core.REPORT_FIELDS, one
+# table in csrc/binding/result.c): made on first read from the core's
+# result (Report.__getattr__), then kept in the instance's __dict__ like
+# any attribute.  A report built from a mapping (Report(data)) reads the
+# same names from it; these make its values the types a Result gives.
+_FIELDS: Tuple[str, ...] = tuple(_core.REPORT_FIELDS)
+_TIMING_KEYS = ("dns", "connect", "handshake", "total")
+_FROM_MAPPING: Dict[str, Callable[[Any], Any]] = {
+    "ocsp_stapled": bool,
+    "client_certificate_requested": bool,
+    "client_ca_names": lambda v: list(v or ()),
+    "timings": lambda v: {k: (v or {}).get(k) for k in _TIMING_KEYS},
+}
+# Fields whose core value (a Result's or a mapping's alike) is made into
+# a Python object of the package's.
+_OBJECTS: Dict[str, Callable[[Any], Any]] = {
+    "ocsp": OCSPResponse._from_core,
+}
+
+
+def _problems(report: "Report", raw: Any) -> List["Problem"]:
+    if isinstance(raw, Mapping):
+        rows = [(p["kind"], p["severity"], p["message"], p["fix"], p["depth"],
+                 p["openssl_code"], p["openssl_reason"], p["inspect_command"])
+                for p in raw.get("problems", ())]
+    else:
+        rows = raw.problems()
+    return [Problem(kind=kind, severity=severity,
+                    message=message + _words.this_python_note(code, sys.version_info),
+                    fix=fix, depth=depth, openssl_code=code, openssl_reason=reason,
+                    inspect_command=inspect, certificate=report._cert_at(depth))
+            for kind, severity, message, fix, depth, code, reason, inspect in rows]
+
+
+def _field(report: "Report", raw: Any, name: str) -> Any:
+    if name == "problems":
+        return _problems(report, raw)
+    if isinstance(raw, Mapping):
+        value = raw.get(name)
+        conv = _FROM_MAPPING.get(name)
+        value = conv(value) if conv is not None else value
+    else:
+        value = getattr(raw, name)
+    make = _OBJECTS.get(name)
+    return make(value) if make is not None else value
+
+
+# evaluated_at is read once, for checked_at (Report.__init__).
+_LAZY = (frozenset(_FIELDS) - {"evaluated_at"}) | {"problems"}
 
 
 class Report:
@@ -188,16 +264,17 @@ class Report:
     handshake, total) describe the connection.
     """
 
-    def __init__(self, data: Mapping[str, Any], *, trust: Optional[str] = None,
+    def __init__(self, data: Any, *, trust: Optional[str] = None,
                  checked_at: Optional[datetime] = None,
                  source: Optional[str] = None,
                  trust_store: Optional[Sequence[str]] = None) -> None:
-        # The certificates are made when first read (chain, path,
-        # verified_chain, a problem's certificate): a batch whose user
-        # reads only ok and problems does not pay for them.
-        self._raw_certs: Any = (data.get("chain"), data.get("path"), data.get("verified"))
+        # ``data``: the core's result (a _core.Result) or a mapping of the
+        # same fields.  The fields of _FIELDS, the problems and the
+        # certificates are made when first read (__getattr__, _built): a
+        # batch whose user reads only ok and timings does not pay for the
+        # rest.
+        self._raw: Any = data
         self._certs: Any = None
-        self.hostname: Optional[str] = data.get("hostname")
         self.trust: Optional[str] = trust
         #: the store's parts, one stable string each, its first word the
         #: kind: "system (FILE, DIR)", "certifi VERSION (PATH)", "file
@@ -207,43 +284,12 @@ class Report:
         # The core's own validation time, when it validated a chain: every
         # day count (messages, cards, JSON) is measured from that one
         # reading of the clock, so they cannot disagree by a rounding.
-        evaluated = data.get("evaluated_at")
+        evaluated = _field(self, data, "evaluated_at")
         if evaluated is not None:
             checked_at = datetime.fromtimestamp(evaluated, timezone.utc)
         self.checked_at: datetime = checked_at or datetime.now(timezone.utc)
         #: where the chain came from, in words ("leaf.pem", "the PEM data")
         self.source: Optional[str] = source
-        self.target: Optional[str] = data.get("target")
-        self.server_name: Optional[str] = data.get("server_name")
-        self.address: Optional[str] = data.get("address")
-        self.port: Optional[int] = data.get("port")
-        self.protocol: Optional[str] = data.get("protocol")
-        self.cipher: Optional[str] = data.get("cipher")
-        self.group: Optional[str] = data.get("group")
-        self.alpn: Optional[str] = data.get("alpn")
-        #: bytes the chain takes in the TLS Certificate message (what client
-        #: limits and TCP's initial window count), or None
-        self.chain_bytes: Optional[int] = data.get("chain_bytes")
-        self.ocsp_stapled: bool = bool(data.get("ocsp_stapled", False))
-        #: the stapled OCSP response, read and verified; None when none was stapled
-        self.ocsp: Optional[OCSPResponse] = OCSPResponse._from_core(data.get("ocsp"))
-        self.client_certificate_requested: bool = bool(
-            data.get("client_certificate_requested", False))
-        self.client_ca_names: List[str] = list(data.get("client_ca_names", ()))
-        self.peer_banner: Optional[str] = data.get("peer_banner")
-        timings = data.get("timings") or {}
-        self.timings: Dict[str, Optional[float]] = {
-            k: timings.get(k) for k in ("dns", "connect", "handshake", "total")}
-        problems = []
-        for p in data.get("problems", ()):
-            problems.append(Problem(
-                kind=p["kind"], severity=p["severity"],
-                message=p["message"] + _words.this_python_note(p["openssl_code"], sys.version_info),
-                fix=p["fix"], depth=p["depth"], openssl_code=p["openssl_code"],
-                openssl_reason=p["openssl_reason"],
-                inspect_command=p["inspect_command"],
-                certificate=self._cert_at(p["depth"])))
-        self.problems: List[Problem] = problems
         #: why ``trust`` is the store checked against, when pytlscheck
         #: chose it (diagnose(): "requests' default: certifi's CA bundle")
         self.trust_reason: Optional[str] = None
@@ -251,17 +297,55 @@ class Report:
         #: this report's verdict compares (a :class:`pytlscheck.Diagnosis`)
         self.diagnosis: Any = None
 
+    if TYPE_CHECKING:
+        # Made on first read (__getattr__); declared for type checkers.
+        hostname: Optional[str]
+        target: Optional[str]
+        server_name: Optional[str]
+        address: Optional[str]
+        port: Optional[int]
+        protocol: Optional[str]
+        cipher: Optional[str]
+        group: Optional[str]
+        alpn: Optional[str]
+        #: bytes the chain takes in the TLS Certificate message (what client
+        #: limits and TCP's initial window count), or None
+        chain_bytes: Optional[int]
+        ocsp_stapled: bool
+        #: the stapled OCSP response, read and verified; None when none was stapled
+        ocsp: Optional[OCSPResponse]
+        client_certificate_requested: bool
+        client_ca_names: List[str]
+        peer_banner: Optional[str]
+        timings: Dict[str, Optional[float]]
+        problems: List[Problem]
+    else:
+        def __getattr__(self, name: str) -> Any:
+            # Only called when the attribute is not in __dict__ yet.
+            d = self.__dict__
+            if name in _LAZY and "_raw" in d:
+                value = d[name] = _field(self, d["_raw"], name)
+                return value
+            raise AttributeError(f"'Report' object has no attribute {name!r}")
+
+    def __dir__(self) -> List[str]:
+        return sorted(set(super().__dir__()) | _LAZY)
+
     def _built(self) -> Tuple[List[Certificate], Optional[List[Certificate]],
                               Optional[List[Certificate]]]:
+        # Two threads reading at once both build them and keep equal lists.
         built = self._certs
         if built is None:
-            raw = self._raw_certs
-            if raw is None:          # another thread built them meanwhile
-                return self._certs   # type: ignore[no-any-return]
-            memo: Dict[int, Certificate] = {}
-            built = (_certs(raw[0], memo) or [], _certs(raw[1], memo), _certs(raw[2], memo))
+            raw = self.__dict__.get("_raw")
+            if isinstance(raw, Mapping):
+                memo: Dict[int, Certificate] = {}
+                built = (_certs(raw.get("chain"), memo) or [], _certs(raw.get("path"), memo),
+                         _certs(raw.get("verified"), memo))
+            elif raw is not None:
+                built = _result_certs(raw)
+            else:
+                built = ([], None, None)
             self._certs = built
-            self._raw_certs = None
         return built  # type: ignore[no-any-return]
 
     @property
@@ -280,8 +364,14 @@ class Report:
         return self._built()[2]
 
     def __getstate__(self) -> Dict[str, Any]:
-        self._built()   # leaf handles do not pickle; certificates do
-        return self.__dict__
+        # The core's result does not pickle: everything it holds is made
+        # now, and the state is the plain attributes.
+        for name in _LAZY:
+            getattr(self, name)
+        self._built()
+        state = dict(self.__dict__)
+        state.pop("_raw", None)
+        return state
 
     def _cert_at(self, depth: int) -> Optional[Certificate]:
         if depth < 0:
@@ -296,6 +386,9 @@ class Report:
     @property
     def ok(self) -> bool:
         """True when no problem of severity "error" was found."""
+        d = self.__dict__
+        if "problems" not in d and isinstance(d.get("_raw"), _core.Result):
+            return d["_raw"].ok        # the same verdict, without the Problems
         return not any(p.severity == "error" for p in self.problems)
 
     @property
@@ -322,6 +415,10 @@ class Report:
         expired), counted from the evaluation time (``checked_at``: the
         ``at=`` of :func:`verify_chain`, else when the check ran), or None
         when there is no certificate."""
+        if self._certs is None and isinstance(self.__dict__.get("_raw"), _core.Result):
+            ts = self._raw.leaf_not_after      # without making the leaf's Certificate
+            if ts is not None:
+                return days_until(utc_datetime(ts), self.checked_at)
         leaf = self.leaf
         return leaf.days_remaining_at(self.checked_at) if leaf is not None else None
 

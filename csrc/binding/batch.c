@@ -3,11 +3,12 @@
  *
  * Each batch has a driver thread of its own (started by the first add())
  * that never touches Python: it runs tc_multi_run in a loop, pops the
- * reports that complete and files them, still as tc_reports, on a
- * completion queue (mutex + condition variable).  run(wait) only waits on
- * that queue with the GIL released and converts what it finds into dicts,
- * so the sockets keep being stepped while Python builds reports: a slow
- * consumer delays no handshake in flight.
+ * reports that complete, flattens each into one block (result.c) and
+ * files them on a completion queue (mutex + condition variable).
+ * run(wait) only waits on that queue with the GIL released and hands
+ * what it finds to Python as _core.Result objects, so the sockets keep
+ * being stepped while Python builds reports: a slow consumer delays no
+ * handshake in flight.
  *
  *   add() ──> tc_multi ──(driver thread)──> completion queue ──> run()
  *
@@ -38,7 +39,7 @@
 typedef struct done_item {
     struct done_item *next;
     uint64_t tag;
-    tc_report *report;       /* owned; NULL: err says why it did not run */
+    unsigned char *flat;     /* the report (tcpy_flat_new), owned; NULL: err says why */
     tc_error err;
 } done_item;
 
@@ -65,8 +66,26 @@ typedef struct {
     driver *d;            /* NULL once closed */
     int running;          /* a thread is inside run() (GIL released) */
     pid_t pid;            /* the process that made it */
+    unsigned long fork_gen;   /* fork_generation when it was made */
     int forked;           /* used in a child after fork(): given up */
 } BatchObject;
+
+/* Bumped in every child process by a pthread_atfork handler
+ * (tcpy_batch_type_new installs it once per process): a batch knows it
+ * is in a child by comparing generations, without a getpid() system call
+ * per method call.  Process-wide by nature, so a C global. */
+static volatile unsigned long fork_generation;
+static pthread_once_t fork_hook_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void)
+{
+    fork_generation++;
+}
+
+static void install_fork_hook(void)
+{
+    (void)pthread_atfork(NULL, NULL, on_fork_child);
+}
 
 /* In a child after fork() the driver thread does not exist, and its lock
  * may have been held by a thread that is gone: touching the batch could
@@ -75,7 +94,7 @@ typedef struct {
  * and add()/run() say why.  Called first by every method. */
 static void give_up_if_forked(BatchObject *self)
 {
-    if (self->d != NULL && getpid() != self->pid) {
+    if (self->d != NULL && fork_generation != self->fork_gen) {
         self->d = NULL;
         self->running = 0;
         self->forked = 1;
@@ -86,7 +105,7 @@ static void free_items(done_item *it)
 {
     while (it != NULL) {
         done_item *next = it->next;
-        tc_report_free(it->report);
+        tcpy_flat_free(it->flat);
         free(it);
         it = next;
     }
@@ -100,7 +119,10 @@ static void deadline_after(struct timespec *ts, int64_t ns)
     ts->tv_nsec = (long)(ns % 1000000000LL);
 }
 
-/* Moves the completed checks from the core to the completion queue. */
+/* Moves the completed checks from the core to the completion queue,
+ * each report flattened into one block here, so that what the check
+ * allocated on this thread (the report, the certificates libssl parsed)
+ * is freed on this thread too: the Python side frees one block. */
 static void drain(driver *d)
 {
     done_item *head = NULL, *tail = NULL;
@@ -115,11 +137,18 @@ static void drain(driver *d)
             break;
         }
         it->next = NULL;
-        it->report = NULL;
+        it->flat = NULL;
         tc_error_clear(&it->err);
-        if (!tc_multi_pop(d->multi, &it->tag, &it->report, &it->err)) {
+        tc_report *report = NULL;
+        if (!tc_multi_pop(d->multi, &it->tag, &report, &it->err)) {
             free(it);
             break;
+        }
+        if (report != NULL) {
+            it->flat = tcpy_flat_new(report);
+            tc_report_free(report);
+            if (it->flat == NULL)
+                (void)tc_error_set(&it->err, TC_E_NOMEM, "out of memory keeping a check's report");
         }
         if (tail != NULL)
             tail->next = it;
@@ -281,6 +310,7 @@ static PyObject *Batch_new(PyTypeObject *tp, PyObject *args, PyObject *kwargs)
     }
     self->d = d;
     self->pid = getpid();
+    self->fork_gen = fork_generation;
     return (PyObject *)self;
 }
 
@@ -472,13 +502,17 @@ static PyObject *Batch_run(PyObject *op, PyObject *arg)
     PyObject *module = PyType_GetModule(Py_TYPE(op));
     if (module == NULL)
         goto done;
-    PyObject *ca_cache = tcpy_ca_cache(module);
     out = PyList_New(0);
     if (out == NULL)
         goto done;
     for (done_item *it = items; it != NULL; it = it->next) {
-        PyObject *value = it->report != NULL ? tcpy_report_dict(it->report, ca_cache, 0)
-                                             : error_object(&it->err);
+        PyObject *value;
+        if (it->flat != NULL) {
+            value = tcpy_result_new(module, it->flat);    /* takes the block */
+            it->flat = NULL;
+        } else {
+            value = error_object(&it->err);
+        }
         PyObject *item = value != NULL ? Py_BuildValue("(KN)", (unsigned long long)it->tag, value)
                                        : NULL;
         if (item == NULL || PyList_Append(out, item) < 0) {
@@ -595,10 +629,10 @@ static PyMethodDef Batch_methods[] = {
      "    min_remaining=0.0, at=None, purpose=0, crls=None, max_depth=-1, ekus=None)\n\n"
      "Queues one check; thread-safe.  Its machine starts when a slot frees up."},
     {"run", Batch_run, METH_O,
-     "run(wait: float) -> list[tuple[int, dict | Exception]]\n\n"
+     "run(wait: float) -> list[tuple[int, Result | Exception]]\n\n"
      "Waits (GIL released) until some checks complete or `wait` seconds pass\n"
      "(the batch's own native thread drives the sockets meanwhile); returns\n"
-     "(tag, report dict) for each completed check, or (tag,\n"
+     "(tag, Result) for each completed check, or (tag,\n"
      "exception) for one that could not run.  Raises KeyboardInterrupt (or\n"
      "what a signal handler raises) between waits."},
     {"cancel", Batch_cancel, METH_O, "cancel(tag) -> None\n\nDrops a queued or running check."},
@@ -635,5 +669,6 @@ static PyType_Spec Batch_spec = {
 
 PyTypeObject *tcpy_batch_type_new(PyObject *module)
 {
+    (void)pthread_once(&fork_hook_once, install_fork_hook);
     return (PyTypeObject *)PyType_FromModuleAndSpec(module, &Batch_spec, NULL);
 }

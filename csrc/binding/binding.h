@@ -6,7 +6,8 @@
  * holds the module definition and its functions; batch.c the Batch type
  * (module.c creates it; batch.c never calls module.c); convert.c turns
  * core structs into Python objects and Python arguments into core inputs,
- * for both.  The module state is declared here, so both read it directly.
+ * for both; result.c the Result type (a report, converted when read).
+ * The module state is declared here, so both read it directly.
  */
 #ifndef TC_BINDING_H
 #define TC_BINDING_H
@@ -24,17 +25,18 @@ PyObject *tcpy_raise(const tc_error *err);
  * New reference, NULL with an exception set. */
 PyObject *tcpy_cert_dict(X509 *x);
 
-/* A tc_report as a dict (see _core.pyi for its keys).  New reference.
- * ca_cache (a dict, or NULL): the dicts of CA certificates, by SHA-256 of
- * their DER, reused across reports (see convert.c).  With a ca_cache and
- * lazy_leaves, certificates that are not CAs (leaves) come as opaque
- * handles that tcpy_cert_handle_info (_core.cert_info) converts when first
- * read (one report at a time); without, as dicts (batches). */
-PyObject *tcpy_report_dict(const tc_report *r, PyObject *ca_cache, int lazy_leaves);
-
-/* The dict of a leaf handle from tcpy_report_dict; NULL with an exception
- * (TypeError/ValueError for anything else). */
-PyObject *tcpy_cert_handle_info(PyObject *handle);
+/* result.c: a tc_report in one malloc'd block (tcpy_flat_new; no Python
+ * is touched, so any thread may call it; NULL when out of memory), and
+ * the _core.Result object that owns such a block and converts its fields
+ * when read (tcpy_result_new takes the block, also on failure). */
+unsigned char *tcpy_flat_new(const tc_report *r);
+void tcpy_flat_free(unsigned char *blob);
+PyObject *tcpy_result_new(PyObject *module, unsigned char *blob);
+/* tcpy_flat_new + tcpy_result_new; new reference or NULL with an exception. */
+PyObject *tcpy_result_of(PyObject *module, const tc_report *r);
+PyTypeObject *tcpy_result_type_new(PyObject *module);
+/* The names of the fields a Result has, in order (_core.REPORT_FIELDS). */
+PyObject *tcpy_result_fields(void);
 
 /* Builds a certificate stack from `obj`: a bytes-like object (a PEM bundle
  * or one DER certificate) or a list/tuple of them.  `what` names the input
@@ -89,7 +91,7 @@ typedef struct {
     PyTypeObject *TrustStore_Type;
     PyTypeObject *Client_Type;
     PyTypeObject *Batch_Type;      /* batch.c */
-    PyObject *ca_cache;            /* convert.c: CA certificate dicts by SHA-256 */
+    PyTypeObject *Result_Type;     /* result.c */
 } core_state;
 
 static inline core_state *tcpy_state(PyObject *module)
@@ -102,12 +104,6 @@ typedef struct {
     PyObject_HEAD
     tc_client *client;
 } ClientObject;
-
-/* The module's cache of CA certificate dicts (borrowed). */
-static inline PyObject *tcpy_ca_cache(PyObject *module)
-{
-    return tcpy_state(module)->ca_cache;
-}
 
 /* The tc_client of a _core.Client (borrowed), or NULL with TypeError. */
 static inline tc_client *tcpy_client_of(PyObject *module, PyObject *obj)

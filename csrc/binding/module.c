@@ -216,11 +216,6 @@ static PyObject *TrustStore_repr(PyObject *op)
     return PyUnicode_FromFormat("<TrustStore %s>", d ? d : "");
 }
 
-static PyObject *core_cert_info(PyObject *module, PyObject *handle)
-{
-    return tcpy_cert_handle_info(handle);
-}
-
 static PyObject *core_sigcache_stats(PyObject *module, PyObject *Py_UNUSED(ignored))
 {
     uint64_t hits, misses;
@@ -579,7 +574,7 @@ static PyObject *core_verify(PyObject *module, PyObject *args, PyObject *kwargs)
         tcpy_raise(&err);
         goto done;
     }
-    result = tcpy_report_dict(report, tcpy_state(module)->ca_cache, 1);
+    result = tcpy_result_of(module, report);
 done:
     tc_report_free(report);
     sk_X509_pop_free(chain, X509_free);
@@ -598,8 +593,10 @@ done:
 static int check_slice(tc_check *c)
 {
     int64_t end = tc_now_ns() + CHECK_SLICE_NS;
+    int writable = 0;      /* what the last ppoll saw */
     for (;;) {
-        tc_step st = tc_check_step(c);
+        tc_step st = tc_check_step_ready(c, writable);
+        writable = 0;
         if (st == TC_STEP_DONE)
             return 1;
         int64_t now = tc_now_ns();
@@ -617,6 +614,7 @@ static int check_slice(tc_check *c)
                                                         : ppoll(&pfd, 1, &ts, NULL);
         if (rc < 0 && errno == EINTR)
             return 0;      /* a signal: let Python's handler run now */
+        writable = rc > 0 && (pfd.revents & (POLLOUT | POLLERR | POLLHUP)) != 0;
     }
 }
 
@@ -687,7 +685,7 @@ static PyObject *core_check(PyObject *module, PyObject *args, PyObject *kwargs)
      * the GIL: many Python threads can check endpoints at once. */
     if (run_check(((ClientObject *)client_obj)->client, &cp, &report) < 0)
         goto done;
-    result = tcpy_report_dict(report, tcpy_state(module)->ca_cache, 1);
+    result = tcpy_result_of(module, report);
 done:
     tc_report_free(report);
     tcpy_vparams_clear(&vp);
@@ -804,9 +802,6 @@ static PyMethodDef core_methods[] = {
      "check(client, host, port, server_name=None, timeout=10.0, at=None, purpose=0,\n"
      "      crls=None, max_depth=-1, min_days=30, min_remaining=0.0, ekus=None) -> dict\n\n"
      "One live check, run with the GIL released."},
-    {"cert_info", core_cert_info, METH_O,
-     "cert_info(handle) -> dict\n\nThe fields of a certificate a report holds as a handle "
-     "(leaves are converted when first read)."},
     {"sigcache_stats", core_sigcache_stats, METH_NOARGS,
      "sigcache_stats() -> {'hits': n, 'misses': n}\n\nHow often a CA certificate's signature "
      "was found already verified (hits) or was verified (misses), process-wide."},
@@ -832,7 +827,15 @@ static int exec_types(PyObject *module)
         return -1;
     if (PyModule_AddType(module, st->Client_Type) < 0)
         return -1;
-    if ((st->ca_cache = PyDict_New()) == NULL)
+    st->Result_Type = tcpy_result_type_new(module);
+    if (st->Result_Type == NULL)
+        return -1;
+    if (PyModule_AddType(module, st->Result_Type) < 0)
+        return -1;
+    PyObject *fields = tcpy_result_fields();
+    int rc = fields != NULL ? PyModule_AddObjectRef(module, "REPORT_FIELDS", fields) : -1;
+    Py_XDECREF(fields);
+    if (rc < 0)
         return -1;
     st->Batch_Type = tcpy_batch_type_new(module);
     if (st->Batch_Type == NULL)
@@ -857,7 +860,7 @@ static int core_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->TrustStore_Type);
     Py_VISIT(st->Client_Type);
     Py_VISIT(st->Batch_Type);
-    Py_VISIT(st->ca_cache);
+    Py_VISIT(st->Result_Type);
     return 0;
 }
 
@@ -867,7 +870,7 @@ static int core_clear(PyObject *module)
     Py_CLEAR(st->TrustStore_Type);
     Py_CLEAR(st->Client_Type);
     Py_CLEAR(st->Batch_Type);
-    Py_CLEAR(st->ca_cache);
+    Py_CLEAR(st->Result_Type);
     return 0;
 }
 

@@ -547,6 +547,11 @@ typedef enum tc_step {
 
 /* Advances the machine as far as it can without blocking. */
 tc_step tc_check_step(tc_check *c);
+/* The same, told that the socket tc_check_fd named before this call was
+ * just reported writable (or in error) by the caller's poll/epoll: the
+ * machine then does not poll it again itself.  writable 0 is
+ * tc_check_step. */
+tc_step tc_check_step_ready(tc_check *c, int writable);
 int tc_check_fd(const tc_check *c);              /* -1 when none */
 /* Which socket tc_check_fd is: a number that changes whenever the machine
  * opens a new socket (the probe after the main connection, the next

@@ -170,6 +170,11 @@ struct tc_check {
     int captured;              /* main handshake copied into the report */
     int64_t t_hs_start, sub_deadline;
     int peer_eof, io_errno;
+    /* Within one tc_check_step call: the last recv was short, so the
+     * socket holds nothing more now (another recv would only say EAGAIN;
+     * epoll and poll are level-triggered, so what comes later wakes us). */
+    int rx_drained;
+    int writable_hint;         /* tc_check_step_ready: the socket polled writable */
     tc_verdict verdict;        /* held while the probe runs */
 };
 
@@ -395,6 +400,10 @@ static int on_connected(tc_check *c, int64_t now)
     c->hs_is_probe = probe;
     c->peer_eof = 0;
     c->io_errno = 0;
+    /* The server speaks after our ClientHello: reading before it came
+     * would only say EAGAIN.  (A server that talks first, such as a
+     * non-TLS banner, wakes the poll at once.) */
+    c->rx_drained = 1;
     c->t_hs_start = tc_now_ns();
     c->st = probe ? ST_PROBE : ST_HANDSHAKE;
     return AGAIN;
@@ -428,6 +437,7 @@ static int step_connect(tc_check *c, int64_t now)
         }
         if (c->fd >= 0)
             c->fd_serial++;     /* a new socket, whatever its number */
+        c->writable_hint = 0;   /* it was about the old one */
         if (result < 0) {
             if (probe) {
                 probe_done(c, 0, now);
@@ -439,7 +449,7 @@ static int step_connect(tc_check *c, int64_t now)
         if (result == 0)
             return on_connected(c, now);
     }
-    if (!tc_fd_ready(c->fd, POLLOUT)) {
+    if (!c->writable_hint && !tc_fd_ready(c->fd, POLLOUT)) {
         if (now < c->attempt_deadline) {
             c->wake = c->attempt_deadline;
             return TC_STEP_WANT_WRITE;
@@ -495,9 +505,14 @@ static int pump_in(tc_check *c, int feed)
     size_t total = 0;
     if (c->peer_eof)
         return -1;
+    if (c->rx_drained)
+        return 0;
     while (total < READ_BUDGET) {
         ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
         if (n > 0) {
+            /* A short read emptied the socket: no recv just for EAGAIN. */
+            if ((size_t)n < sizeof(buf))
+                c->rx_drained = 1;
             if (!feed)
                 tc_hs_keep(&c->hs, buf, (size_t)n);
             else if (tc_hs_feed(&c->hs, buf, (size_t)n, &c->err) != TC_OK) {
@@ -505,6 +520,8 @@ static int pump_in(tc_check *c, int feed)
                 return -2;
             }
             total += (size_t)n;
+            if (c->rx_drained)
+                break;
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -772,6 +789,15 @@ static void on_deadline(tc_check *c, int64_t now)
 
 tc_step tc_check_step(tc_check *c)
 {
+    return tc_check_step_ready(c, 0);
+}
+
+tc_step tc_check_step_ready(tc_check *c, int writable)
+{
+    /* Both hints hold for this call only: what the caller saw, and what
+     * this call's reads found. */
+    c->writable_hint = writable != 0;
+    c->rx_drained = 0;
     for (;;) {
         int r = AGAIN;
         if (c->st == ST_DONE)
@@ -955,8 +981,10 @@ tc_status tc_check_run(tc_client *client, const tc_check_params *p, tc_report **
     *out = NULL;
     if (tc_check_new(client, p, &c, err) != TC_OK)
         return TC_FAIL;
+    int writable = 0;      /* what the last ppoll saw */
     for (;;) {
-        tc_step st = tc_check_step(c);
+        tc_step st = tc_check_step_ready(c, writable);
+        writable = 0;
         if (st == TC_STEP_DONE)
             break;
         int64_t wait = tc_check_deadline_ns(c) - tc_now_ns();
@@ -968,8 +996,8 @@ tc_status tc_check_run(tc_client *client, const tc_check_params *p, tc_report **
         /* EINTR just means: step again. */
         if (st == TC_STEP_WANT_TIMER || pfd.fd < 0)
             (void)ppoll(NULL, 0, &ts, NULL);
-        else
-            (void)ppoll(&pfd, 1, &ts, NULL);
+        else if (ppoll(&pfd, 1, &ts, NULL) > 0)
+            writable = (pfd.revents & (POLLOUT | POLLERR | POLLHUP)) != 0;
     }
     if (c->failed) {
         if (err != NULL)

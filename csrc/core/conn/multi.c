@@ -590,11 +590,13 @@ static tc_status watch(tc_multi *m, size_t s, tc_step st, tc_error *err)
     return TC_OK;
 }
 
-/* Advances slot s as far as it goes; hands its result over when done. */
-static tc_status step(tc_multi *m, size_t s, tc_error *err)
+/* Advances slot s as far as it goes; hands its result over when done.
+ * events: what epoll reported for its socket (0: a timer or a start). */
+static tc_status step(tc_multi *m, size_t s, uint32_t events, tc_error *err)
 {
     slot *sl = &m->slots[s];
-    tc_step st = tc_check_step(sl->check);
+    tc_step st = tc_check_step_ready(sl->check,
+                                     (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0);
     if (st == TC_STEP_DONE) {
         const tc_error *ce = tc_check_error(sl->check);
         tc_error copy;
@@ -693,7 +695,7 @@ static tc_status start_queued(tc_multi *m, tc_error *err)
         if (m->stats.in_flight > m->stats.max_in_flight)
             m->stats.max_in_flight = m->stats.in_flight;
         pthread_mutex_unlock(&m->lock);
-        if (step(m, s, err) != TC_OK)
+        if (step(m, s, 0, err) != TC_OK)
             return TC_FAIL;
     }
 }
@@ -769,7 +771,7 @@ tc_status tc_multi_run(tc_multi *m, int64_t max_wait_ns, size_t *ready, tc_error
             }
             /* The slot may have finished (timer) earlier in this round. */
             if (s < m->concurrency && m->slots[s].check != NULL &&
-                step(m, (size_t)s, err) != TC_OK)
+                step(m, (size_t)s, evs[i].events, err) != TC_OK)
                 goto done;
         }
         /* Timers: each due machine once per round (one that asks to be
@@ -777,7 +779,7 @@ tc_status tc_multi_run(tc_multi *m, int64_t max_wait_ns, size_t *ready, tc_error
         now = tc_now_ns();
         for (size_t due = m->n_heap; due > 0 && m->n_heap > 0 &&
                                      m->slots[m->heap[0]].wake <= now; due--)
-            if (step(m, m->heap[0], err) != TC_OK)
+            if (step(m, m->heap[0], 0, err) != TC_OK)
                 goto done;
         if (n == 0 && m->res_head == NULL && tc_now_ns() >= until)
             break;
