@@ -21,7 +21,7 @@ ReportInfo: ok: bool; problems: list[ProblemInfo];
     chain: list[CertInfo]; path, verified: list[CertInfo] | None (the same
     certificate shares one dict object across the three lists);
     hostname, target, server_name, address, protocol, cipher, group, alpn,
-    peer_banner: str | None; port: int | None; ocsp_stapled,
+    peer_banner, starttls: str | None; port: int | None; ocsp_stapled,
     client_certificate_requested: bool; client_ca_names: tuple[str, ...];
     timings: {"dns", "connect", "handshake", "total": float ms | None}.
 
@@ -67,7 +67,8 @@ class Batch:
             server_name: Optional[str] = None, timeout: float = 10.0,
             min_days: int = 30, min_remaining: float = 0.0, at: Optional[float] = None,
             purpose: int = ..., crls: Optional[Sequence[_Bytes]] = None,
-            max_depth: int = -1, ekus: Optional[Sequence[str]] = None) -> None: ...
+            max_depth: int = -1, ekus: Optional[Sequence[str]] = None,
+            starttls: Optional[str] = None) -> None: ...
     def run(self, wait: float) -> List[Tuple[int, Union[ReportInfo, BaseException]]]:
         """Drives the checks with the GIL released until some complete or
         `wait` seconds pass; (tag, report dict) per completed check, or
@@ -99,7 +100,7 @@ def check(client: Client, host: str, port: int, server_name: Optional[str] = Non
           timeout: float = 10.0, at: Optional[float] = None, purpose: int = ...,
           crls: Optional[Sequence[_Bytes]] = None, max_depth: int = -1,
           min_days: int = 30, min_remaining: float = 0.0,
-          ekus: Optional[Sequence[str]] = None) -> ReportInfo: ...
+          ekus: Optional[Sequence[str]] = None, starttls: Optional[str] = None) -> ReportInfo: ...
 def cert_info(handle: object) -> CertInfo: ...
 def sigcache_stats() -> Dict[str, int]: ...
 def sigcache_clear() -> None: ...

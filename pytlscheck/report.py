@@ -221,6 +221,9 @@ class Report:
             data.get("client_certificate_requested", False))
         self.client_ca_names: List[str] = list(data.get("client_ca_names", ()))
         self.peer_banner: Optional[str] = data.get("peer_banner")
+        #: the STARTTLS protocol spoken before TLS ("smtp", "postgres", ...),
+        #: or None: TLS from the first byte
+        self.starttls: Optional[str] = data.get("starttls")
         timings = data.get("timings") or {}
         self.timings: Dict[str, Optional[float]] = {
             k: timings.get(k) for k in ("dns", "connect", "handshake", "total")}
@@ -355,6 +358,7 @@ class Report:
             "client_certificate_requested": self.client_certificate_requested,
             "client_ca_names": list(self.client_ca_names),
             "peer_banner": self.peer_banner,
+            "starttls": self.starttls,
             "timings": dict(self.timings),
             "days_remaining": self.days_remaining,
             "chain_bytes": self.chain_bytes,

@@ -345,6 +345,7 @@ PyObject *tcpy_report_dict(const tc_report *r, PyObject *ca_cache, int lazy_leav
         || put(d, "client_certificate_requested", PyBool_FromLong(r->client_cert_requested)) < 0
         || put(d, "client_ca_names", strlist_tuple(&r->client_ca_names)) < 0
         || put(d, "peer_banner", str_or_none(r->peer_banner)) < 0
+        || put(d, "starttls", str_or_none(r->starttls)) < 0
         || put(d, "timings", timings_dict(&r->timings)) < 0)
         goto fail;
     Py_DECREF(problems);
@@ -607,8 +608,13 @@ int tcpy_vparams_fill(vparams *v, const char *hostname, PyObject *at,
 int tcpy_check_params(tc_check_params *cp, vparams *vp, const char *host, int port,
                       const char *server_name, double timeout, PyObject *at,
                       int purpose, PyObject *crls, int max_depth, int min_days,
-                      double min_remaining, PyObject *ekus)
+                      double min_remaining, PyObject *ekus, const char *starttls)
 {
+    tc_starttls proto = TC_STARTTLS_NONE;
+    if (starttls != NULL && !tc_starttls_from_name(starttls, &proto)) {
+        PyErr_Format(PyExc_ValueError, "unknown STARTTLS protocol '%.40s'", starttls);
+        return -1;
+    }
     /* The port and the timeout are checked once, by the core
      * (tc_check_new), whose error reaches Python as a ValueError. */
     if (tcpy_vparams_fill(vp, NULL, at, purpose, crls, max_depth, min_days,
@@ -620,5 +626,6 @@ int tcpy_check_params(tc_check_params *cp, vparams *vp, const char *host, int po
     cp->server_name = server_name;
     cp->timeout = timeout;
     cp->verify = vp->p;
+    cp->starttls = proto;
     return 0;
 }
