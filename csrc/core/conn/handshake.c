@@ -299,6 +299,16 @@ static void on_message(int write_p, int version, int content_type,
         hs->ticket_seen = 1;
 }
 
+tc_status tc_hs_no_alpn(tc_hs *hs, tc_error *err)
+{
+    /* SSL_set_alpn_protos returns 0 on success. */
+    if (hs->ssl == NULL || SSL_set_alpn_protos(hs->ssl, NULL, 0) != 0) {
+        ERR_clear_error();
+        return tc_error_set(err, TC_E_INTERNAL, "could not clear the ALPN list of a handshake");
+    }
+    return TC_OK;
+}
+
 tc_status tc_hs_init(tc_hs *hs, SSL_CTX *ctx, const char *sni, tc_error *err)
 {
     memset(hs, 0, sizeof(*hs));

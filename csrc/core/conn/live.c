@@ -402,7 +402,8 @@ static int on_connected(tc_check *c, int64_t now)
     if (c->starttls != TC_STARTTLS_NONE) {
         tc_stls_clear(&c->stls);
         c->stls_failed = 0;
-        if (tc_stls_init(&c->stls, c->starttls, c->verify_name, &c->err) != TC_OK) {
+        if (tc_hs_no_alpn(&c->hs, &c->err) != TC_OK ||
+            tc_stls_init(&c->stls, c->starttls, c->verify_name, &c->err) != TC_OK) {
             fail_hard(c);
             return AGAIN;
         }

@@ -145,6 +145,10 @@ TC_MUST_USE tc_status tc_hs_ctx_use_client_cert(SSL_CTX *ctx,
 TC_MUST_USE tc_status tc_hs_init(tc_hs *hs, SSL_CTX *ctx, const char *sni,
                                  tc_error *err);
 void tc_hs_clear(tc_hs *hs);
+/* Offers no ALPN protocol (the context offers h2 and http/1.1): after
+ * STARTTLS the protocol is the service's own, and servers such as Exim
+ * answer HTTP's names with the alert no_application_protocol. */
+TC_MUST_USE tc_status tc_hs_no_alpn(tc_hs *hs, tc_error *err);
 /* Remembers the first bytes only (the banner), without TLS. */
 void tc_hs_keep(tc_hs *hs, const unsigned char *p, size_t n);
 /* Hands bytes from the peer to TLS (and keeps the first ones). */
