@@ -209,8 +209,8 @@ def test_docs_example_runs_as_written(ex: Example, lab_files: Path, tmp_path: Pa
 #: The examples marked no-run, reviewed: adding one means adding it here.
 NO_RUN = {
     "cli.md:43",          # the forms a target takes, placeholder hosts
-    "cli.md:86",          # kubectl and a cluster
-    "cli.md:108",         # a transcript of one run (the lab's port)
+    "cli.md:94",          # kubectl and a cluster
+    "cli.md:116",         # a transcript of one run (the lab's port)
     "hostname.md:9",      # `cert` is the reader's; the script further down runs
     "live.md:56",         # openssl s_server with the reader's cert.pem, until Ctrl-C
     "many.md:35",         # per-target options, placeholder hosts
@@ -219,6 +219,7 @@ NO_RUN = {
     "quickstart.md:56",   # demo --serve transcript: runs until Ctrl-C, ports of that run
     "quickstart.md:66",   # "Check your own endpoints"
     "quickstart.md:113",  # a test-suite template for the reader's endpoint
+    "starttls.md:11",     # the forms a STARTTLS target takes, placeholder hosts
 }
 
 
