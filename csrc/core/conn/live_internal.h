@@ -225,6 +225,7 @@ typedef struct tc_stls {
     char domain[256];          /* the server's name (XMPP's to=) */
     char code[3];              /* the reply code of a multi-line reply */
     int need_seen;             /* the capability the step needs was listed */
+    int first_good;            /* a multi-line reply's first line was the good one */
     const char *need_missing;  /* a capability an optional step did not list */
     char line0[4 * 200 + 8];   /* the reply's first line, escaped */
     char offered[400];         /* capabilities listed, escaped, ", "-separated */

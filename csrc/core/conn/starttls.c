@@ -190,24 +190,29 @@ static const step *cur(const tc_stls *s)
 
 /* ---- set-up ------------------------------------------------------------ */
 
-/* Queues the current step's command (if any). */
+/* Queues the current step's command (if any) after what is still unsent
+ * (a server that answers ahead of its time makes two due at once). */
 static void queue_send(tc_stls *s)
 {
     const step *st = cur(s);
-    s->out_len = s->out_off = 0;
+    memmove(s->out, s->out + s->out_off, s->out_len - s->out_off);
+    s->out_len -= s->out_off;
+    s->out_off = 0;
     if (st == NULL || st->send == NULL)
         return;
+    size_t room = sizeof(s->out) - s->out_len;
     if (st->send_len > 0) {
-        memcpy(s->out, st->send, st->send_len);
-        s->out_len = st->send_len;
+        size_t k = st->send_len < room ? st->send_len : room;
+        memcpy(s->out + s->out_len, st->send, k);
+        s->out_len += k;
     } else {
         /* "{name}" in the command is the server's name. */
         const char *mark = strstr(st->send, "{name}");
         size_t head = mark ? (size_t)(mark - st->send) : strlen(st->send);
         const char *tail = mark ? mark + 6 : "";
-        int n = snprintf((char *)s->out, sizeof(s->out), "%.*s%s%s", (int)head, st->send,
+        int n = snprintf((char *)s->out + s->out_len, room, "%.*s%s%s", (int)head, st->send,
                          mark ? s->domain : "", tail);
-        s->out_len = n < 0 ? 0 : (size_t)n < sizeof(s->out) ? (size_t)n : sizeof(s->out) - 1;
+        s->out_len += n < 0 ? 0 : (size_t)n < room ? (size_t)n : room - 1;
     }
 }
 
@@ -463,11 +468,13 @@ static int line_in(tc_stls *s, const unsigned char *p, size_t n, int *good, tc_v
                 mismatch_line(s, v, p, n);
                 return -1;
             }
-            *good = ok;
+            *good = s->first_good = ok;
             return st->form == F_POP_LINE || !ok;
         }
-        if (n == 1 && p[0] == '.')
+        if (n == 1 && p[0] == '.') {
+            *good = s->first_good;
             return 1;
+        }
         if (st->need && has_token(p, n, st->need))
             s->need_seen = 1;
         offer(s, p, n);
@@ -591,11 +598,12 @@ static tc_stls_result ldap_reply(tc_stls *s, tc_verdict *v)
     size_t opn = l2;
     unsigned char t3;
     size_t o3, l3;
-    if (ber_tlv(op, opn, &t3, &o3, &l3) != 1 || t3 != 0x0a || l3 < 1 || l3 > 4 || o3 + l3 > opn)
+    /* resultCode: an ENUMERATED of at most 3 bytes (RFC 4511 codes are < 128). */
+    if (ber_tlv(op, opn, &t3, &o3, &l3) != 1 || t3 != 0x0a || l3 < 1 || l3 > 3 || o3 + l3 > opn)
         return mismatch_line(s, v, s->buf, s->len < 40 ? s->len : 40);
     int code = 0;
     for (size_t i = 0; i < l3; i++)
-        code = code << 8 | op[o3 + i];
+        code = code << 8 | op[o3 + i];      /* < 2^24: no overflow */
     /* matchedDN, then diagnosticMessage (both OCTET STRINGs). */
     char diag[4 * 200 + 8] = "";
     size_t at = o3 + l3;
@@ -750,6 +758,9 @@ static tc_stls_result xmpp_reply(tc_stls *s, tc_verdict *v)
             return TC_STLS_WANT;
         }
         size_t fn = end ? (size_t)(end - f) : (size_t)(empty - f);
+        /* What follows the features is the next reply's. */
+        size_t used = end ? (size_t)(end - s->buf) + strlen("</stream:features>")
+                          : (size_t)(empty - s->buf) + strlen("<stream:features/>");
         s->need_seen = find(f, fn, st->need) != NULL;
         /* What it offers: the names of the features' elements. */
         for (const unsigned char *q = f + 1; q < f + fn; q++) {
@@ -760,7 +771,8 @@ static tc_stls_result xmpp_reply(tc_stls *s, tc_verdict *v)
                 k++;
             offer(s, q + 1, k - 1);
         }
-        s->len = 0;
+        memmove(s->buf, s->buf + used, s->len - used);
+        s->len -= used;
         return judge(s, 1, v);
     }
     const unsigned char *proceed = find(s->buf, s->len, "<proceed");
@@ -824,7 +836,14 @@ tc_stls_result tc_stls_feed(tc_stls *s, const unsigned char *p, size_t n, size_t
         *used += k;
         p += k;
         n -= k;
-        tc_stls_result r = parse(s, v);
+        /* A reply that completes a step may be followed by the next's. */
+        tc_stls_result r;
+        for (;;) {
+            int stage = s->stage;
+            r = parse(s, v);
+            if (r != TC_STLS_WANT || s->stage == stage || s->len == 0)
+                break;
+        }
         if (r != TC_STLS_WANT)
             return r;
         if (s->reply_bytes > STLS_REPLY_MAX) {
