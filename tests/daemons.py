@@ -228,3 +228,232 @@ def postgres_server(chain: str, key: str, *, tls: bool = True,
         with _run(cmd, [port], os.path.join(d, "postgres.log"), what="postgres",
                   ready_timeout=ready_timeout, stop_signal=signal.SIGINT):
             yield HOST, port
+
+
+# ---- IMAP and POP3: Dovecot -------------------------------------------------------
+
+@contextlib.contextmanager
+def dovecot_server(chain: str, key: str, *, tls: bool = True,
+                   ready_timeout: float = READY_TIMEOUT) -> Iterator[Tuple[Address, Address]]:
+    """Dovecot 2.3 serving IMAP and POP3 (ssl = yes, or no); yields
+    ((host, imap_port), (host, pop3_port))."""
+    exe = _need("/usr/sbin/dovecot", "dovecot-imapd dovecot-pop3d")
+    if not os.path.exists("/usr/lib/dovecot/imap-login") or \
+            not os.path.exists("/usr/lib/dovecot/pop3-login"):
+        pytest.skip("dovecot's IMAP or POP3 service is not installed "
+                    "(apt-get install dovecot-imapd dovecot-pop3d)")
+    _need_root("dovecot")
+    with _tempdir() as d:
+        imap, pop3 = free_port(), free_port()
+        _write(os.path.join(d, "cert.pem"), chain)
+        _write(os.path.join(d, "key.pem"), key, 0o600)
+        ssl_conf = (f"ssl = yes\nssl_cert = <{d}/cert.pem\nssl_key = <{d}/key.pem\n"
+                    if tls else "ssl = no\n")
+        conf = _write(os.path.join(d, "dovecot.conf"), f"""\
+base_dir = {d}/run
+state_dir = {d}/state
+instance_name = pytlscheck-{imap}
+log_path = {d}/dovecot.log
+protocols = imap pop3
+listen = {HOST}
+{ssl_conf}default_internal_user = dovecot
+default_login_user = dovenull
+mail_location = maildir:{d}/mail/%u
+passdb {{
+  driver = static
+  args = password=unused
+}}
+userdb {{
+  driver = static
+  args = uid=dovenull gid=dovenull home={d}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = {HOST}
+    port = {imap}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    address = {HOST}
+    port = {pop3}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+service stats {{
+  inet_listener http {{
+    port = 0
+  }}
+}}
+""")
+        with _run([exe, "-F", "-c", conf], [imap, pop3], os.path.join(d, "dovecot.out"),
+                  what="dovecot", ready_timeout=ready_timeout):
+            yield (HOST, imap), (HOST, pop3)
+
+
+# ---- LDAP: slapd ---------------------------------------------------------------
+
+@contextlib.contextmanager
+def slapd_server(chain: str, key: str, *, tls: bool = True,
+                 ready_timeout: float = READY_TIMEOUT) -> Iterator[Address]:
+    """OpenLDAP's slapd with a certificate for StartTLS (or none: it then
+    answers the extended operation with protocolError)."""
+    exe = _need("/usr/sbin/slapd", "slapd")
+    _need_root("slapd")
+    with _tempdir("openldap") as d:
+        os.makedirs(os.path.join(d, "db"))
+        shutil.chown(os.path.join(d, "db"), "openldap", "openldap")
+        _write(os.path.join(d, "cert.pem"), chain, 0o644, "openldap")
+        _write(os.path.join(d, "key.pem"), key, 0o600, "openldap")
+        port = free_port()
+        tls_conf = (f"TLSCertificateFile {d}/cert.pem\nTLSCertificateKeyFile {d}/key.pem\n"
+                    if tls else "")
+        conf = _write(os.path.join(d, "slapd.conf"), f"""\
+include /etc/ldap/schema/core.schema
+pidfile {d}/slapd.pid
+modulepath /usr/lib/ldap
+moduleload back_mdb
+{tls_conf}database mdb
+maxsize 10485760
+suffix "dc=test"
+directory {d}/db
+""", 0o644, "openldap")
+        # -d 0: stay in the foreground.
+        with _run([exe, "-f", conf, "-h", f"ldap://{HOST}:{port}/", "-u", "openldap",
+                   "-g", "openldap", "-d", "0"], [port], os.path.join(d, "slapd.out"),
+                  what="slapd", ready_timeout=ready_timeout):
+            yield HOST, port
+
+
+# ---- FTP: vsftpd ---------------------------------------------------------------
+
+@contextlib.contextmanager
+def vsftpd_server(chain: str, key: str, *, tls: bool = True,
+                  ready_timeout: float = READY_TIMEOUT) -> Iterator[Address]:
+    """vsftpd with explicit TLS (AUTH TLS; ssl_enable=YES), anonymous and
+    read-only, or without TLS (tls=False)."""
+    exe = _need("/usr/sbin/vsftpd", "vsftpd")
+    _need_root("vsftpd")
+    with _tempdir() as d:
+        os.makedirs(os.path.join(d, "empty"))
+        os.chmod(os.path.join(d, "empty"), 0o555)
+        _write(os.path.join(d, "cert.pem"), chain)
+        _write(os.path.join(d, "key.pem"), key, 0o600)
+        port = free_port()
+        conf = _write(os.path.join(d, "vsftpd.conf"), f"""\
+listen=YES
+listen_ipv6=NO
+listen_address={HOST}
+listen_port={port}
+background=NO
+anonymous_enable=YES
+anon_root={d}/empty
+no_anon_password=YES
+local_enable=NO
+write_enable=NO
+ssl_enable={'YES' if tls else 'NO'}
+ssl_request_cert=NO
+rsa_cert_file={d}/cert.pem
+rsa_private_key_file={d}/key.pem
+secure_chroot_dir={d}/empty
+seccomp_sandbox=NO
+vsftpd_log_file={d}/vsftpd.log
+""", 0o600)
+        with _run([exe, conf], [port], os.path.join(d, "vsftpd.out"), what="vsftpd",
+                  ready_timeout=ready_timeout):
+            yield HOST, port
+
+
+# ---- MySQL: MariaDB ---------------------------------------------------------------
+
+_MARIADB_TEMPLATE: List[str] = []
+
+
+def _mariadb_template() -> str:
+    if _MARIADB_TEMPLATE and os.path.isdir(_MARIADB_TEMPLATE[0]):
+        return _MARIADB_TEMPLATE[0]
+    install = _need("mariadb-install-db", "mariadb-server")
+    base = tempfile.mkdtemp(prefix="pytlscheck-mariadbtemplate-")
+    shutil.chown(base, "mysql")
+    data = os.path.join(base, "data")
+    out = subprocess.run([install, "--no-defaults", f"--datadir={data}", "--user=mysql",
+                          "--auth-root-authentication-method=normal", "--skip-test-db"],
+                         capture_output=True, text=True, timeout=120)
+    if out.returncode != 0:
+        raise RuntimeError("mariadb-install-db failed:\n" + out.stdout + out.stderr)
+    import atexit
+    atexit.register(shutil.rmtree, base, True)
+    _MARIADB_TEMPLATE[:] = [data]
+    return data
+
+
+@contextlib.contextmanager
+def mariadb_server(chain: str, key: str, *, tls: bool = True,
+                   ready_timeout: float = READY_TIMEOUT) -> Iterator[Address]:
+    """MariaDB with ssl-cert / ssl-key (or --skip-ssl), from a copy of a
+    data directory made once by mariadb-install-db."""
+    exe = _need("/usr/sbin/mariadbd", "mariadb-server")
+    _need_root("mariadbd")
+    template = _mariadb_template()
+    with _tempdir("mysql") as d:
+        data = os.path.join(d, "data")
+        subprocess.run(["cp", "-a", template, data], check=True, timeout=60)
+        _write(os.path.join(d, "cert.pem"), chain, 0o644, "mysql")
+        _write(os.path.join(d, "key.pem"), key, 0o600, "mysql")
+        port = free_port()
+        ssl = [f"--ssl-cert={d}/cert.pem", f"--ssl-key={d}/key.pem"] if tls else ["--skip-ssl"]
+        cmd = [exe, "--no-defaults", f"--datadir={data}", "--user=mysql", f"--port={port}",
+               f"--bind-address={HOST}", f"--socket={d}/mysql.sock", f"--pid-file={d}/mysql.pid",
+               "--skip-grant-tables", "--skip-name-resolve", *ssl]
+        with _run(cmd, [port], os.path.join(d, "mariadb.log"), what="mariadbd",
+                  ready_timeout=ready_timeout):
+            yield HOST, port
+
+
+# ---- XMPP: Prosody ---------------------------------------------------------------
+
+@contextlib.contextmanager
+def prosody_server(chain: str, key: str, *, tls: bool = True, domain: str = "localhost",
+                   ready_timeout: float = READY_TIMEOUT) -> Iterator[Address]:
+    """Prosody 0.12 serving client streams for `domain` with STARTTLS
+    (required), or without mod_tls (tls=False: no STARTTLS offered; with
+    mod_tls and no certificate Prosody offers STARTTLS and fails the
+    handshake).
+    Check it with server_name=domain: XMPP names the domain in its stream."""
+    exe = _need("prosody", "prosody")
+    _need_root("prosody")
+    with _tempdir("prosody") as d:
+        os.makedirs(os.path.join(d, "data"))
+        shutil.chown(os.path.join(d, "data"), "prosody", "prosody")
+        _write(os.path.join(d, "cert.pem"), chain, 0o644, "prosody")
+        _write(os.path.join(d, "key.pem"), key, 0o600, "prosody")
+        port = free_port()
+        ssl = (f'    ssl = {{ certificate = "{d}/cert.pem"; key = "{d}/key.pem" }}\n'
+               if tls else "")
+        conf = _write(os.path.join(d, "prosody.cfg.lua"), f"""\
+pidfile = "{d}/prosody.pid"
+daemonize = false
+data_path = "{d}/data"
+certificates = "{d}/no-certs"
+interfaces = {{ "{HOST}" }}
+c2s_ports = {{ {port} }}
+s2s_ports = {{ }}
+legacy_ssl_ports = {{ }}
+c2s_direct_tls_ports = {{ }}
+http_ports = {{ }}
+https_ports = {{ }}
+modules_enabled = {{ {'"tls"; ' if tls else ''}"saslauth"; "disco"; "ping" }}
+modules_disabled = {{ "s2s"; "offline"; "c2s_csi" }}
+log = {{ info = "{d}/prosody.log" }}
+c2s_require_encryption = {'true' if tls else 'false'}
+allow_unencrypted_plain_auth = {'false' if tls else 'true'}
+VirtualHost "{domain}"
+{ssl}""", 0o644, "prosody")
+        with _run(["runuser", "-u", "prosody", "--", exe, "--config", conf, "-F"], [port],
+                  os.path.join(d, "prosody.out"), what="prosody", ready_timeout=ready_timeout):
+            yield HOST, port

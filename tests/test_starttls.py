@@ -16,7 +16,8 @@ import time
 import pytest
 
 import pytlscheck
-from daemons import exim_server, postgres_server
+from daemons import (dovecot_server, exim_server, mariadb_server, postgres_server, prosody_server,
+                     slapd_server, vsftpd_server)
 from pki import CA, days, pem_of
 from servers import foreign_client_env, raw_server, tls_server
 
@@ -395,3 +396,57 @@ def test_bad_starttls_choices_name_the_input(target, starttls, words):
         pytlscheck.check(target, starttls=starttls)
     with pytest.raises(pytlscheck.InvalidTargets):
         pytlscheck.check_many([(target, {"starttls": starttls})])
+
+
+# ---- the other protocols, each against its real server -----------------------------
+
+def _server(proto):
+    if proto in ("imap", "pop3"):
+        def start(chain, key, tls=True, _p=proto):
+            @contextlib.contextmanager
+            def cm():
+                with dovecot_server(chain, key, tls=tls) as (imap, pop3):
+                    yield imap if _p == "imap" else pop3
+            return cm()
+        return start
+    return {"ldap": slapd_server, "ftp": vsftpd_server, "mysql": mariadb_server,
+            "xmpp": prosody_server, "smtp": exim_server, "postgres": postgres_server}[proto]
+
+
+# What each server says when its TLS is off.
+UNAVAILABLE_WORDS = {
+    "imap": "reply to CAPABILITY does not list STARTTLS",
+    "pop3": "does not list STLS among its capabilities",
+    "ftp": "does not list AUTH TLS among its capabilities",
+    "ldap": "result 2 (protocolError): 'unsupported extended operation'",
+    "mysql": "does not announce SSL in its greeting's capability flags",
+    "xmpp": "stream features does not list urn:ietf:params:xml:ns:xmpp-tls",
+}
+
+
+@pytest.mark.parametrize("proto", ["imap", "pop3", "ldap", "ftp", "mysql", "xmpp"])
+def test_real_server_good_expired_and_tls_off(ca, proto):
+    start = _server(proto)
+    # XMPP addresses the stream to a domain: the name the certificate names.
+    kw = {"server_name": "localhost"} if proto == "xmpp" else {}
+    chain, key = certs(ca)
+    with start(chain, key) as (host, port):
+        r = check(f"{proto}://{host}:{port}", ca, **kw)
+    assert r.ok, r.explain()
+    assert r.starttls == proto and r.protocol in ("TLSv1.2", "TLSv1.3")
+    # MariaDB asks for a client certificate (optional) by default: a warning.
+    assert r.kinds in ([], ["client_certificate_requested"]), r.explain()
+
+    chain, key = certs(ca, "expired")
+    with start(chain, key) as (host, port):
+        r = check(f"{proto}://{host}:{port}", ca, **kw)
+    assert r.kinds[:1] == ["expired"], r.explain()
+    assert_starttls_commands(r, proto, host, port)
+
+    chain, key = certs(ca)
+    with start(chain, key, tls=False) as (host, port):
+        r = check(f"{proto}://{host}:{port}", ca, **kw)
+    assert r.kinds == ["starttls_unavailable"], r.explain()
+    assert UNAVAILABLE_WORDS[proto] in r.problems[0].message, r.problems[0].message
+    assert r.problems[0].inspect_command.startswith(
+        f"timeout 10 openssl s_client -starttls {proto} -connect {host}:{port}")
