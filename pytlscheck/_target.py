@@ -238,4 +238,4 @@ def parse_target(target: str, port: Optional[int] = None,
     chosen = wanted if wanted is not None else scheme_proto
     if chosen is None:
         chosen = WELL_KNOWN_PORTS.get(final_port)
-    return Target(name, final_port, is_ip, chosen or None)
+    return Target(name, final_port, is_ip, chosen if isinstance(chosen, str) else None)

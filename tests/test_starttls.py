@@ -450,3 +450,29 @@ def test_real_server_good_expired_and_tls_off(ca, proto):
     assert UNAVAILABLE_WORDS[proto] in r.problems[0].message, r.problems[0].message
     assert r.problems[0].inspect_command.startswith(
         f"timeout 10 openssl s_client -starttls {proto} -connect {host}:{port}")
+
+
+def test_check_many_over_every_protocol_at_once(ca):
+    """One batch, one driver thread: HTTPS and all eight STARTTLS protocols
+    against their real servers, each report right."""
+    chain, key = certs(ca)
+    with contextlib.ExitStack() as stack:
+        https = stack.enter_context(tls_server(chain, key))
+        imap, pop3 = stack.enter_context(dovecot_server(chain, key))
+        addrs = {
+            "smtp": stack.enter_context(exim_server(chain, key)),
+            "postgres": stack.enter_context(postgres_server(chain, key)),
+            "imap": imap, "pop3": pop3,
+            "ldap": stack.enter_context(slapd_server(chain, key)),
+            "ftp": stack.enter_context(vsftpd_server(chain, key)),
+            "mysql": stack.enter_context(mariadb_server(chain, key)),
+            "xmpp": stack.enter_context(prosody_server(chain, key)),
+        }
+        targets = [f"https://{https[0]}:{https[1]}"] + [
+            (f"{h}:{p}", {"starttls": proto, "server_name": "localhost"})
+            for proto, (h, p) in addrs.items()]
+        reports = pytlscheck.check_many(targets, trust=ca["root"].pem, timeout=8)
+    assert [r.starttls for r in reports] == [None] + list(addrs)
+    for r in reports:
+        assert r.ok and r.protocol in ("TLSv1.2", "TLSv1.3"), r.explain()
+        assert r.chain[0].subject.endswith("CN=localhost")
