@@ -207,7 +207,7 @@ def test_parse_target(target, port, expect):
 @pytest.mark.parametrize("target,port,words", [
     ("", None, "empty"),
     ("http://example.com", None, "http://"),
-    ("ftp://example.com", None, "ftp://"),
+    ("gopher://example.com", None, "gopher://"),   # ftp:// is a STARTTLS scheme now
     ("example.com:0", None, "out of range"),
     ("example.com:70000", None, "out of range"),
     ("example.com:https", None, "not a port"),

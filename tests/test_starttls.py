@@ -476,3 +476,32 @@ def test_check_many_over_every_protocol_at_once(ca):
     for r in reports:
         assert r.ok and r.protocol in ("TLSv1.2", "TLSv1.3"), r.explain()
         assert r.chain[0].subject.endswith("CN=localhost")
+
+
+def test_the_diagnostic_probe_speaks_the_preamble_too(ca):
+    """A server that refuses every TLS version this client offers (an
+    alert protocol_version after STARTTLS): the verdict waits for the
+    diagnostic probe, whose own connection goes through EHLO and STARTTLS
+    again before its ClientHello."""
+    seen = []
+
+    def handler(conn):
+        conn.settimeout(5)
+        conn.sendall(b"220 old.test ESMTP\r\n")
+        seen.append(conn.recv(1024))
+        conn.sendall(b"250-old.test\r\n250 STARTTLS\r\n")
+        seen.append(conn.recv(1024))
+        conn.sendall(b"220 go ahead\r\n")
+        hello = conn.recv(16384)
+        seen.append(hello[:1])
+        conn.sendall(b"\x15\x03\x01\x00\x02\x02\x46")     # fatal alert protocol_version
+        time.sleep(0.3)
+
+    with raw_server(_greet_then(handler)) as (host, port):
+        r = check(f"smtp://{host}:{port}", ca)
+    assert r.kinds == ["protocol_mismatch"], r.explain()
+    assert r.starttls == "smtp"
+    # Two connections, each EHLO, STARTTLS, then a TLS record (0x16).
+    assert seen.count(b"EHLO pytlscheck.invalid\r\n") == 2, seen
+    assert seen.count(b"STARTTLS\r\n") == 2 and seen.count(b"\x16") == 2, seen
+    assert r.problems[0].inspect_command.startswith("timeout 10 openssl s_client -starttls smtp ")
