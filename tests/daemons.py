@@ -109,6 +109,20 @@ def _run(cmd: Sequence[str], ports: Sequence[int], log: str, *, what: str,
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
+        # The daemon's children (Exim's per-connection processes) outlive
+        # it briefly and write their logs as they go: wait for the whole
+        # process group, bounded, before the directory is removed.
+        deadline = time.monotonic() + 5.0
+        while True:
+            try:
+                os.killpg(proc.pid, 0)
+            except (ProcessLookupError, PermissionError):
+                break
+            if time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.05)
 
 
 def _write(path: str, text: str, mode: int = 0o644, owner: Optional[str] = None) -> str:
@@ -173,6 +187,8 @@ exim_group = Debian-exim
 host_lookup =
 rfc1413_hosts =
 keep_environment =
+smtp_accept_max = 0
+smtp_connect_backlog = 256
 """)
         # -bdf: the daemon in the foreground; -oX: the port.
         with _run([exe, "-C", conf, "-bdf", "-oX", str(port), "-oP", f"{d}/exim.pid"],
@@ -198,6 +214,7 @@ def _pg_template(bindir: str) -> str:
                           "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"],
                          capture_output=True, text=True, timeout=120)
     if out.returncode != 0:
+        shutil.rmtree(base, ignore_errors=True)
         raise RuntimeError("initdb failed:\n" + out.stdout + out.stderr)
     import atexit
     atexit.register(shutil.rmtree, base, True)
@@ -385,6 +402,7 @@ def _mariadb_template() -> str:
                           "--auth-root-authentication-method=normal", "--skip-test-db"],
                          capture_output=True, text=True, timeout=120)
     if out.returncode != 0:
+        shutil.rmtree(base, ignore_errors=True)
         raise RuntimeError("mariadb-install-db failed:\n" + out.stdout + out.stderr)
     import atexit
     atexit.register(shutil.rmtree, base, True)
