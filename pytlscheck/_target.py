@@ -171,9 +171,9 @@ def parse_target(target: str, port: Optional[int] = None,
             hint = (" plain http:// does not use TLS at all;" if scheme == "http" else "")
             raise ValueError(
                 f"The target {_quote(target)} is a {scheme}:// URL;{hint} check() tests TLS "
-                "endpoints: give an https:// URL, a STARTTLS service's URL ("
-                + ", ".join(f"{k}://" for k in SCHEMES if k != "https")
-                + "), host:port or a host name.")
+                "endpoints: give an https:// URL, a mail, directory or database server's URL "
+                "(smtp://, imap://, pop3://, ftp://, ldap://, postgres://, mysql://, xmpp:// "
+                "and their TLS forms such as smtps://), host:port or a host name.")
         scheme_proto = SCHEMES[scheme][1] or False
         if url.username is not None or url.password is not None:
             raise ValueError(f"The target {_quote(target)} holds credentials; give the URL "

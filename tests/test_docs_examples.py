@@ -213,7 +213,7 @@ NO_RUN = {
     "cli.md:116",         # a transcript of one run (the lab's port)
     "hostname.md:9",      # `cert` is the reader's; the script further down runs
     "live.md:56",         # openssl s_server with the reader's cert.pem, until Ctrl-C
-    "many.md:35",         # per-target options, placeholder hosts
+    "many.md:40",         # per-target options, placeholder hosts
     "pytest.md:19",       # a test-suite template for the reader's endpoints
     "pytest.md:86",       # the same, for the tls_check fixture
     "quickstart.md:56",   # demo --serve transcript: runs until Ctrl-C, ports of that run

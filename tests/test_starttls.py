@@ -202,6 +202,11 @@ def test_cli_starttls_option_and_json(ca, tmp_path):
     rep = doc["results"][0]
     assert rep["starttls"] == "smtp"
     assert [p["kind"] for p in rep["problems"]] == ["starttls_unavailable"]
+    with raw_server(_greet_then(_closes_at_once)) as (host, port):
+        none = run_cli(f"{host}:{port}", "--starttls", "none", "--json", "--timeout", 3)
+        smtp = run_cli(f"{host}:{port}", "--starttls", "smtp", "--json", "--timeout", 3)
+    assert json.loads(none.stdout)["results"][0]["starttls"] is None
+    assert json.loads(smtp.stdout)["results"][0]["problems"][0]["kind"] == "starttls_protocol_mismatch"
     bad = run_cli("127.0.0.1:1", "--starttls", "gopher")
     assert bad.returncode == 3 and "--starttls 'gopher'" in bad.stderr and "smtp" in bad.stderr
 
@@ -389,7 +394,7 @@ def test_target_chooses_starttls(target, kw, want):
     ("imap://h", "smtp", "means STARTTLS imap"),
     ("https://h", "postgres", "means TLS from the first byte"),
     ("h", "gopher", "is not a protocol this checker speaks"),
-    ("gopher://h", None, "smtp://"),
+    ("gopher://h", None, "postgres://"),
 ])
 def test_bad_starttls_choices_name_the_input(target, starttls, words):
     with pytest.raises(ValueError, match=words):
