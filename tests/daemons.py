@@ -30,6 +30,8 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 
+from servers import foreign_client_env
+
 Address = Tuple[str, int]
 HOST = "127.0.0.1"
 READY_TIMEOUT = 30.0
@@ -82,9 +84,12 @@ def _run(cmd: Sequence[str], ports: Sequence[int], log: str, *, what: str,
     """Runs cmd (a foreground daemon, in its own process group) until every
     port answers; stops it (stop(), then stop_signal to its group, then
     SIGKILL) when the block ends."""
+    # Not our code to sanitize: no ASan runtime preloaded into a daemon
+    # (.ci/hardening.sh preloads it for this process and its children).
     with open(log, "ab") as out:
         proc = subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                                stderr=subprocess.STDOUT, env=env or foreign_client_env(),
+                                start_new_session=True)
     try:
         deadline = time.monotonic() + ready_timeout
         while not all(_answers(p) for p in ports):
@@ -212,7 +217,7 @@ def _pg_template(bindir: str) -> str:
     data = os.path.join(base, "data")
     out = subprocess.run(["runuser", "-u", "postgres", "--", os.path.join(bindir, "initdb"),
                           "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"],
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=120, env=foreign_client_env())
     if out.returncode != 0:
         shutil.rmtree(base, ignore_errors=True)
         raise RuntimeError("initdb failed:\n" + out.stdout + out.stderr)
@@ -232,7 +237,7 @@ def postgres_server(chain: str, key: str, *, tls: bool = True,
     template = _pg_template(bindir)
     with _tempdir("postgres") as d:
         data = os.path.join(d, "data")
-        subprocess.run(["cp", "-a", template, data], check=True, timeout=60)
+        subprocess.run(["cp", "-a", template, data], check=True, timeout=60, env=foreign_client_env())
         _write(os.path.join(data, "server.crt"), chain, 0o644, "postgres")
         _write(os.path.join(data, "server.key"), key, 0o600, "postgres")
         port = free_port()
@@ -400,7 +405,7 @@ def _mariadb_template() -> str:
     data = os.path.join(base, "data")
     out = subprocess.run([install, "--no-defaults", f"--datadir={data}", "--user=mysql",
                           "--auth-root-authentication-method=normal", "--skip-test-db"],
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=120, env=foreign_client_env())
     if out.returncode != 0:
         shutil.rmtree(base, ignore_errors=True)
         raise RuntimeError("mariadb-install-db failed:\n" + out.stdout + out.stderr)
@@ -420,7 +425,7 @@ def mariadb_server(chain: str, key: str, *, tls: bool = True,
     template = _mariadb_template()
     with _tempdir("mysql") as d:
         data = os.path.join(d, "data")
-        subprocess.run(["cp", "-a", template, data], check=True, timeout=60)
+        subprocess.run(["cp", "-a", template, data], check=True, timeout=60, env=foreign_client_env())
         _write(os.path.join(d, "cert.pem"), chain, 0o644, "mysql")
         _write(os.path.join(d, "key.pem"), key, 0o600, "mysql")
         port = free_port()
