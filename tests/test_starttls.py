@@ -510,3 +510,12 @@ def test_the_diagnostic_probe_speaks_the_preamble_too(ca):
     assert seen.count(b"EHLO pytlscheck.invalid\r\n") == 2, seen
     assert seen.count(b"STARTTLS\r\n") == 2 and seen.count(b"\x16") == 2, seen
     assert r.problems[0].inspect_command.startswith("timeout 10 openssl s_client -starttls smtp ")
+
+
+def test_xmpp_stream_to_an_unknown_domain_says_which(ca):
+    chain, key = certs(ca)
+    with prosody_server(chain, key, domain="chat.example.test") as (host, port):
+        r = check(f"xmpp://{host}:{port}", ca, server_name="localhost")
+    assert r.kinds == ["starttls_refused"], r.explain()
+    m = r.problems[0].message
+    assert "host-unknown" in m and "addressed to 'localhost'" in m and "server_name=" in m

@@ -745,7 +745,12 @@ static tc_stls_result xmpp_reply(tc_stls *s, tc_verdict *v)
         size_t n = end ? (size_t)(end - err) + 15 : s->len - (size_t)(err - s->buf);
         char q[4 * 200 + 8];
         quote(q, sizeof(q), err, n);
-        return verdict(s, TC_KIND_STARTTLS_REFUSED, v, "the XMPP server ended the stream with an error: '%s'", q);
+        /* host-unknown: the stream names a domain the server does not serve. */
+        int unknown = find(err, n, "host-unknown") != NULL;
+        return verdict(s, TC_KIND_STARTTLS_REFUSED, v,
+                       "the XMPP server ended the stream with an error: '%s'%s%s%s", q,
+                       unknown ? " (the stream was addressed to '" : "", unknown ? s->domain : "",
+                       unknown ? "': give the XMPP domain it serves as server_name=, --server-name)" : "");
     }
     if (st->form == F_XMPP_FEAT) {
         const unsigned char *f = find(s->buf, s->len, "<stream:features");
