@@ -519,3 +519,12 @@ def test_xmpp_stream_to_an_unknown_domain_says_which(ca):
     assert r.kinds == ["starttls_refused"], r.explain()
     m = r.problems[0].message
     assert "host-unknown" in m and "addressed to 'localhost'" in m and "server_name=" in m
+
+
+def test_a_starttls_port_checked_as_tls_says_how_to_check_it(ca):
+    chain, key = certs(ca)
+    with exim_server(chain, key) as (host, port):
+        r = check(f"{host}:{port}", ca, starttls=False)
+    assert r.kinds == ["not_tls"], r.explain()
+    assert "it is an SMTP server" in r.problems[0].message
+    assert "check it with starttls='smtp', --starttls smtp" in r.problems[0].message
