@@ -2,11 +2,15 @@
  * live.c - tc_client (a shared TLS client configuration) and tc_check
  * (one live check as a non-blocking state machine).
  *
- *   RESOLVE ──> CONNECT ──> HANDSHAKE ──> POST ──> DONE
- *      │           │  ▲         │ │ └──> BANNER ──┘ (not TLS)
- *      │           └──┘         │ └──> PROBE_CONNECT ──> PROBE ──┘
- *      │      next address      │      (diagnostic: which version or
- *      └────────────────────────┴──>   cipher does the server speak?)
+ *   RESOLVE ──> CONNECT ──> [STARTTLS] ──> HANDSHAKE ──> POST ──> DONE
+ *      │           │  ▲          │              │ │ └──> BANNER ──┘ (not TLS)
+ *      │           └──┘          └──────────────┤ └──> PROBE_CONNECT ──> [STARTTLS] ──> PROBE ──┘
+ *      │      next address                      │      (diagnostic: which version or
+ *      └────────────────────────────────────────┴──>   cipher does the server speak?)
+ *
+ * STARTTLS (when the check names a protocol) is the plaintext dialogue of
+ * starttls.c, on the main connection and again on the probe's, under the
+ * same deadline; its verdicts are the starttls_* kinds.
  *
  * Every state is resumable: tc_check_step does what it can without
  * blocking and says what it waits for (a readable or writable fd, or a
@@ -128,7 +132,7 @@ void tc_client_free(tc_client *c)
 /* ------------------------------------------------------------------ */
 
 typedef enum state {
-    ST_RESOLVE, ST_CONNECT, ST_HANDSHAKE, ST_BANNER, ST_POST,
+    ST_RESOLVE, ST_CONNECT, ST_STARTTLS, ST_HANDSHAKE, ST_BANNER, ST_POST,
     ST_PROBE_CONNECT, ST_PROBE, ST_DONE
 } state;
 
@@ -165,6 +169,11 @@ struct tc_check {
     size_t n_listed;           /* of which named in attempts */
     char conn_reason[48];      /* errno name of the decisive attempt */
 
+    tc_starttls starttls;      /* the preamble's protocol, or TC_STARTTLS_NONE */
+    tc_stls stls;              /* its dialogue, while ST_STARTTLS */
+    tc_verdict stls_verdict;   /* what it concluded when it failed */
+    int stls_failed;
+
     tc_hs hs;
     int hs_is_probe;
     int captured;              /* main handshake copied into the report */
@@ -191,6 +200,7 @@ static void release(tc_check *c)
 {
     close_fd(c);
     tc_hs_clear(&c->hs);
+    tc_stls_clear(&c->stls);
     tc_resolve_free(c->res);
     c->res = NULL;
 }
@@ -406,6 +416,16 @@ static int on_connected(tc_check *c, int64_t now)
     c->rx_drained = 1;
     c->t_hs_start = tc_now_ns();
     c->st = probe ? ST_PROBE : ST_HANDSHAKE;
+    if (c->starttls != TC_STARTTLS_NONE) {
+        tc_stls_clear(&c->stls);
+        c->stls_failed = 0;
+        if (tc_hs_no_alpn(&c->hs, &c->err) != TC_OK ||
+            tc_stls_init(&c->stls, c->starttls, c->verify_name, &c->err) != TC_OK) {
+            fail_hard(c);
+            return AGAIN;
+        }
+        c->st = ST_STARTTLS;
+    }
     return AGAIN;
 }
 
@@ -480,10 +500,15 @@ static int flush_out(tc_check *c)
 {
     const unsigned char *p;
     size_t n;
-    while (c->hs.ssl != NULL && (n = tc_hs_out_peek(&c->hs, &p)) > 0) {
+    int plain = c->st == ST_STARTTLS;
+    while ((plain ? (n = tc_stls_out_peek(&c->stls, &p)) > 0
+            : c->hs.ssl != NULL && (n = tc_hs_out_peek(&c->hs, &p)) > 0)) {
         ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
         if (w > 0) {
-            tc_hs_out_consume(&c->hs, (size_t)w);
+            if (plain)
+                tc_stls_out_consume(&c->stls, (size_t)w);
+            else
+                tc_hs_out_consume(&c->hs, (size_t)w);
             continue;
         }
         if (w < 0 && errno == EINTR)
@@ -496,24 +521,58 @@ static int flush_out(tc_check *c)
     return 0;
 }
 
+/* The STARTTLS dialogue's share of bytes read: until it ends, they are
+ * its; once it has, what it did not take goes to TLS.  0, or -2 when the
+ * check failed. */
+static int feed_plain(tc_check *c, const unsigned char *p, size_t n)
+{
+    size_t used = 0;
+    if (!c->stls_failed && !tc_stls_done(&c->stls)) {
+        tc_stls_result r = tc_stls_feed(&c->stls, p, n, &used, &c->stls_verdict);
+        if (r == TC_STLS_FAILED) {
+            c->stls_failed = 1;
+            return 0;
+        }
+        if (r != TC_STLS_DONE)
+            return 0;
+        const unsigned char *left;
+        size_t k = tc_stls_leftover(&c->stls, &left);
+        if (k > 0 && tc_hs_feed(&c->hs, left, k, &c->err) != TC_OK)
+            goto fail;
+    }
+    if (c->stls_failed || used >= n)
+        return 0;
+    if (tc_hs_feed(&c->hs, p + used, n - used, &c->err) != TC_OK)
+        goto fail;
+    return 0;
+fail:
+    fail_hard(c);
+    return -2;
+}
+
 /* Reads what the peer sent (bounded per call).  feed: hand it to TLS,
- * else only keep the first bytes.  >0: bytes read; 0: nothing yet; -1:
- * the peer closed or reset (c->io_errno); -2: the check failed. */
+ * else only keep the first bytes; in ST_STARTTLS, to the dialogue.  >0:
+ * bytes read; 0: nothing yet; -1: the peer closed or reset
+ * (c->io_errno); -2: the check failed. */
 static int pump_in(tc_check *c, int feed)
 {
     unsigned char buf[16384];
     size_t total = 0;
+    int plain = c->st == ST_STARTTLS;
     if (c->peer_eof)
         return -1;
     if (c->rx_drained)
         return 0;
-    while (total < READ_BUDGET) {
+    while (total < READ_BUDGET && !(plain && (c->stls_failed || tc_stls_done(&c->stls)))) {
         ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
         if (n > 0) {
             /* A short read emptied the socket: no recv just for EAGAIN. */
             if ((size_t)n < sizeof(buf))
                 c->rx_drained = 1;
-            if (!feed)
+            if (plain) {
+                if (feed_plain(c, buf, (size_t)n) < 0)
+                    return -2;
+            } else if (!feed)
                 tc_hs_keep(&c->hs, buf, (size_t)n);
             else if (tc_hs_feed(&c->hs, buf, (size_t)n, &c->err) != TC_OK) {
                 fail_hard(c);
@@ -644,6 +703,60 @@ static int step_handshake(tc_check *c, int64_t now)
     }
 }
 
+/* The plaintext dialogue: send its command, read its reply, until the
+ * server agrees to TLS (then the handshake, on the same socket) or a
+ * starttls_* verdict. */
+static int stls_failed(tc_check *c, const tc_verdict *v, int64_t now)
+{
+    if (c->hs_is_probe) {
+        probe_done(c, 0, now);
+        return AGAIN;
+    }
+    add_verdict(c, v, now);
+    return AGAIN;
+}
+
+static int step_starttls(tc_check *c, int64_t now)
+{
+    int rounds = 0;
+    for (;;) {
+        if (c->stls_failed)
+            return stls_failed(c, &c->stls_verdict, now);
+        int w = flush_out(c);
+        if (w > 0) {
+            c->wake = c->deadline;
+            return TC_STEP_WANT_WRITE;
+        }
+        if (w == 0 && tc_stls_done(&c->stls)) {
+            tc_stls_clear(&c->stls);
+            c->t_hs_start = tc_now_ns();
+            c->st = c->hs_is_probe ? ST_PROBE : ST_HANDSHAKE;
+            return AGAIN;
+        }
+        int got = w < 0 ? -1 : pump_in(c, 1);
+        if (got == -2)
+            return AGAIN;
+        if (c->stls_failed)
+            continue;
+        if (got > 0) {
+            if (another_round(&rounds))
+                continue;
+            return yield(c);
+        }
+        if (got < 0 && !tc_stls_done(&c->stls)) {
+            tc_verdict v;
+            if (w < 0 && c->io_errno == 0)
+                c->io_errno = EPIPE;
+            tc_stls_verdict_closed(&c->stls, c->io_errno, &v);
+            return stls_failed(c, &v, now);
+        }
+        if (got < 0)
+            continue;   /* done: the handshake meets the closed peer */
+        c->wake = c->deadline;
+        return TC_STEP_WANT_READ;
+    }
+}
+
 static int step_banner(tc_check *c, int64_t now)
 {
     int rounds = 0;
@@ -764,6 +877,10 @@ static void on_deadline(tc_check *c, int64_t now)
         }
         connect_failed(c, now);
         return;
+    case ST_STARTTLS:
+        tc_stls_verdict_timeout(&c->stls, c->timeout, &v);
+        (void)stls_failed(c, &v, now);
+        return;
     case ST_HANDSHAKE:
         c->report->timings.handshake_ms = ms(tc_now_ns() - c->t_hs_start);
         tc_hs_verdict_timeout(&c->hs, c->timeout, &v);
@@ -818,6 +935,9 @@ tc_step tc_check_step_ready(tc_check *c, int writable)
         case ST_HANDSHAKE:
         case ST_PROBE:
             r = step_handshake(c, now);
+            break;
+        case ST_STARTTLS:
+            r = step_starttls(c, now);
             break;
         case ST_BANNER:
             r = step_banner(c, now);
@@ -914,6 +1034,8 @@ tc_status tc_check_new(tc_client *client, const tc_check_params *p, tc_check **o
     if (!(p->timeout > 0) || !isfinite(p->timeout) || p->timeout > 86400)
         return tc_error_set(err, TC_E_INVALID,
                             "The timeout must be a positive number of seconds (at most one day).");
+    if (p->starttls != TC_STARTTLS_NONE && tc_starttls_name(p->starttls) == NULL)
+        return tc_error_set(err, TC_E_INVALID, "Unknown STARTTLS protocol %d.", (int)p->starttls);
 
     tc_check *c = calloc(1, sizeof(*c));
     if (c == NULL)
@@ -924,6 +1046,7 @@ tc_status tc_check_new(tc_client *client, const tc_check_params *p, tc_check **o
     c->client = tc_client_ref(client);
     c->port = p->port;
     c->timeout = p->timeout;
+    c->starttls = p->starttls;
     c->t_start = tc_now_ns();
     c->deadline = c->t_start + (int64_t)(p->timeout * (double)NS_PER_S);
     c->wake = c->deadline;
@@ -949,6 +1072,7 @@ tc_status tc_check_new(tc_client *client, const tc_check_params *p, tc_check **o
     snprintf(c->report->target, target_len, strchr(c->host, ':') ? "[%s]:%d" : "%s:%d",
              c->host, c->port);
     c->report->port = c->port;
+    c->report->starttls = tc_starttls_name(c->starttls);
     if (c->sni != NULL && (c->report->server_name = strdup(c->sni)) == NULL)
         goto nomem;
 
