@@ -81,8 +81,12 @@ def test_cli(tls10):
         assert proc.returncode == 2, proc.stderr
         [result] = json.loads(proc.stdout)["results"]
         [problem] = result["problems"]
-        assert_precise(problem["kind"], problem["message"], elapsed,
-                       f"CLI run {i + 1} (check total {result['timings']['total']:.0f} ms)")
+        # The bound is on the check itself, as the CLI timed it: the
+        # process's own start-up (an interpreter, under ASan in CI's
+        # sanitizer stage) is not what a stall would lengthen.
+        assert elapsed < 60
+        assert_precise(problem["kind"], problem["message"], result["timings"]["total"] / 1000,
+                       f"CLI run {i + 1} (process {elapsed:.2f} s)")
 
 
 def test_check_async(tls10):
