@@ -8,10 +8,12 @@ read through pytlscheck._core.kinds()), so the docs cannot drift from it.
 
 tests/test_kinds.py runs the --check comparison.
 """
-import argparse
 import os
 import re
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _generated  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "kinds.md")
@@ -183,29 +185,11 @@ def render(kinds) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="exit 1 when docs/kinds.md is stale")
-    ap.add_argument("--stdout", action="store_true", help="print instead of writing")
-    args = ap.parse_args(argv)
+    args = _generated.arguments(__doc__.splitlines()[0], argv)
     sys.path.insert(0, ROOT)
     from pytlscheck import _core
     text = render(_core.kinds())
-    if args.stdout:
-        sys.stdout.write(text)
-        return 0
-    if args.check:
-        try:
-            with open(DOC, encoding="utf-8") as f:
-                current = f.read()
-        except OSError:
-            current = ""
-        if current != text:
-            print("docs/kinds.md is stale: run python tools/gen_kinds_doc.py", file=sys.stderr)
-            return 1
-        return 0
-    with open(DOC, "w", encoding="utf-8") as f:
-        f.write(text)
-    return 0
+    return _generated.emit(args, text, DOC, "docs/kinds.md", "python tools/gen_kinds_doc.py")
 
 
 if __name__ == "__main__":

@@ -17,10 +17,12 @@ exception rules. Unicode labels become their A-labels (xn--, RFC 3492
 Punycode of the lower-cased label), since the core matches A-labels.
 tests/test_hostname.py runs the --check comparison.
 """
-import argparse
 import os
 import re
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _generated  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DAT = os.path.join(ROOT, "pytlscheck", "data", "public_suffix_list.dat")
@@ -103,28 +105,10 @@ def render(version: str, commit: str, table: dict) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="exit 1 when the table is stale")
-    ap.add_argument("--stdout", action="store_true", help="print instead of writing")
-    args = ap.parse_args(argv)
+    args = _generated.arguments(__doc__.splitlines()[0], argv)
     with open(DAT, encoding="utf-8") as f:
         text = render(*parse(f.read()))
-    if args.stdout:
-        sys.stdout.write(text)
-        return 0
-    if args.check:
-        try:
-            with open(OUT, encoding="utf-8") as f:
-                current = f.read()
-        except OSError:
-            current = ""
-        if current != text:
-            print("csrc/core/x509/psl_table.h is stale: run python tools/gen_psl.py", file=sys.stderr)
-            return 1
-        return 0
-    with open(OUT, "w", encoding="utf-8") as f:
-        f.write(text)
-    return 0
+    return _generated.emit(args, text, OUT, "csrc/core/x509/psl_table.h", "python tools/gen_psl.py")
 
 
 if __name__ == "__main__":
