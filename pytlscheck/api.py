@@ -465,7 +465,7 @@ def _client(trust: Any, client_cert: Any, client_key: Any) -> Any:
 def check(target: str, port: Optional[int] = None, *, server_name: Optional[str] = None,
           trust: TrustInput = None, timeout: float = _defaults.TIMEOUT, min_days: Optional[int] = _defaults.MIN_DAYS,
           min_remaining: Optional[float] = None, client_cert: Any = None,
-          client_key: Any = None) -> Report:
+          client_key: Any = None, probe: bool = False) -> Report:
     """Connects to a TLS endpoint and reports everything wrong with it.
 
     ``target``: ``host``, ``host:port``, ``[v6addr]:port``, an IP address, or
@@ -476,7 +476,11 @@ def check(target: str, port: Optional[int] = None, *, server_name: Optional[str]
     ``timeout`` (seconds) bounds the whole check: DNS, connect, handshake.
     ``client_cert`` / ``client_key``: paths or PEM data, for servers that
     require mutual TLS.  ``min_days`` / ``min_remaining``: the
-    ``expires_soon`` warning window.
+    ``expires_soon`` warning window.  ``probe=True``: after the check, a
+    bounded survey of the endpoint (at most 32 short connections, one at a
+    time, within ``timeout``) fills ``report.probe`` (:class:`Probe`: round
+    trips, RTT, protocols, cipher suites, groups; docs/probe.md) and may add
+    the warnings legacy_protocol, weak_cipher, no_forward_secrecy, weak_dh.
 
     Never raises for a TLS, certificate or network problem: the returned
     :class:`Report` holds it.  Raises only for bad arguments.
@@ -488,7 +492,7 @@ def check(target: str, port: Optional[int] = None, *, server_name: Optional[str]
     store, client = _client(trust, client_cert, client_key)
     checked_at = datetime.now(timezone.utc)
     result = _core.check(client, tgt.host, tgt.port, server_name=sni, timeout=float(timeout),
-                         min_days=days, min_remaining=frac)
+                         min_days=days, min_remaining=frac, probe=bool(probe))
     return Report(result, trust=store.description, checked_at=checked_at,
                   trust_store=store.sources)
 
@@ -496,7 +500,7 @@ def check(target: str, port: Optional[int] = None, *, server_name: Optional[str]
 def verify(target: str, port: Optional[int] = None, *, server_name: Optional[str] = None,
            trust: TrustInput = None, timeout: float = _defaults.TIMEOUT, min_days: Optional[int] = _defaults.MIN_DAYS,
            min_remaining: Optional[float] = None, client_cert: Any = None,
-           client_key: Any = None) -> Report:
+           client_key: Any = None, probe: bool = False) -> Report:
     """Like :func:`check`, but raises the exception of the first error.
 
     It also raises :class:`~pytlscheck.CertificateExpiresSoon` when a
@@ -511,7 +515,7 @@ def verify(target: str, port: Optional[int] = None, *, server_name: Optional[str
     """
     report = check(target, port, server_name=server_name, trust=trust, timeout=timeout,
                    min_days=min_days, min_remaining=min_remaining, client_cert=client_cert,
-                   client_key=client_key).raise_for_problems()
+                   client_key=client_key, probe=probe).raise_for_problems()
     # Errors first (above); then the expiry window the caller asked for.
     for p in report.problems:
         if p.kind == "expires_soon":
