@@ -36,7 +36,18 @@ class Probe:
     ALPN.  ``connections``: connections opened in all (the health check's
     included; at most 32).  ``complete``: every planned connection ran (False
     when the budget or the deadline cut the survey short: the lists are then
-    what was found).
+    what was found).  ``resumption``: ``"accepted"``, ``"refused"`` (the server
+    issued a ticket or session id but did a full handshake when offered it)
+    or ``"unsupported"`` (it issued neither); None when the survey did not get
+    that far.  ``resumption_mechanism``: ``"ticket"``, ``"session_id"`` or None.
+    ``resumed_handshake_ms``: the measured handshake time of the resumed
+    connection; ``resumed_round_trips``: 1 (2 when the server repeats its
+    HelloRetryRequest), None when not resumed.  ``ticket_lifetime_s``: the
+    ticket's lifetime hint, or None.  ``early_data`` (0-RTT, TLS 1.3):
+    ``"accepted"`` or ``"rejected"`` (real early bytes were sent with a fresh
+    ticket), ``"unsupported"`` (no max_early_data in the ticket); None when not
+    asked (no TLS 1.3, no ticket).  ``max_early_data``: the bytes the ticket
+    allows, or None.  When early data is accepted ``resumed_round_trips`` is 0.
     """
 
     rtt_ms: Optional[float]
@@ -50,6 +61,13 @@ class Probe:
     http2: bool
     connections: int
     complete: bool
+    resumption: Optional[str] = None
+    resumption_mechanism: Optional[str] = None
+    resumed_handshake_ms: Optional[float] = None
+    resumed_round_trips: Optional[int] = None
+    ticket_lifetime_s: Optional[int] = None
+    early_data: Optional[str] = None
+    max_early_data: Optional[int] = None
 
     @classmethod
     def _from_core(cls, data: Optional[Mapping[str, Any]]) -> Optional["Probe"]:
@@ -67,7 +85,14 @@ class Probe:
                    cipher_suites={p: list(suites.get(p) or ()) for p in PROBE_PROTOCOLS},
                    groups=list(data.get("groups") or ()), http2=bool(data.get("http2")),
                    connections=int(data.get("connections") or 0),
-                   complete=bool(data.get("complete")))
+                   complete=bool(data.get("complete")),
+                   resumption=data.get("resumption"),
+                   resumption_mechanism=data.get("resumption_mechanism"),
+                   resumed_handshake_ms=data.get("resumed_handshake_ms"),
+                   resumed_round_trips=data.get("resumed_round_trips"),
+                   ticket_lifetime_s=data.get("ticket_lifetime_s"),
+                   early_data=data.get("early_data"),
+                   max_early_data=data.get("max_early_data"))
 
     def handshake_cost(self, connections_per_day: float, resumption_rate: float = 0.0) -> float:
         """Seconds of client handshake wait per day at ``connections_per_day``
@@ -93,4 +118,11 @@ class Probe:
             "http2": self.http2,
             "connections": self.connections,
             "complete": self.complete,
+            "resumption": self.resumption,
+            "resumption_mechanism": self.resumption_mechanism,
+            "resumed_handshake_ms": self.resumed_handshake_ms,
+            "resumed_round_trips": self.resumed_round_trips,
+            "ticket_lifetime_s": self.ticket_lifetime_s,
+            "early_data": self.early_data,
+            "max_early_data": self.max_early_data,
         }

@@ -217,3 +217,85 @@ def test_cli_probe(pki, tmp_path):
     data = json.loads(js.stdout)["results"][0]
     assert data["probe"]["protocols"]["TLSv1.3"] is True
     assert data["probe"]["handshake_round_trips"] == 1
+
+
+def test_notebook_timeline(pki):
+    with serve(pki, "-tls1_2") as addr:
+        r = probe_of(pki, addr)
+    html = r._repr_html_()
+    assert '<svg data-role="timeline"' in html and "<script" not in html
+    # TCP plus two TLS round trips, each with its milliseconds.
+    assert html.count("<rect") == 3
+    assert f"{r.probe.rtt_ms:.1f} ms" in html
+
+
+def test_resumption_tls13_ticket(pki):
+    with serve(pki, "-tls1_3") as addr:
+        p = probe_of(pki, addr).probe
+    assert p.resumption == "accepted", p
+    assert p.resumption_mechanism == "ticket"
+    assert p.ticket_lifetime_s and p.ticket_lifetime_s > 0
+    assert p.resumed_round_trips == 1
+    assert p.resumed_handshake_ms is not None and p.resumed_handshake_ms > 0
+
+
+def test_resumption_tls12_session_id(pki):
+    # No tickets: only the server's session cache, which keeps the session
+    # only after a clean close (close_notify).
+    with serve(pki, "-tls1_2", "-no_ticket") as addr:
+        p = probe_of(pki, addr).probe
+    assert p.resumption == "accepted", p
+    assert p.resumption_mechanism == "session_id"
+    assert p.ticket_lifetime_s is None
+    assert p.resumed_round_trips == 1
+
+
+def test_resumption_unsupported(pki):
+    with serve(pki, "-tls1_2", "-no_ticket", "-no_cache") as addr:
+        p = probe_of(pki, addr).probe
+    assert p.resumption == "unsupported", p
+    assert p.resumption_mechanism is None and p.resumed_round_trips is None
+
+
+def test_resumption_refused(pki):
+    # TLS 1.3 with -no_ticket means stateful tickets, kept in the server's
+    # session cache; with no cache the server issues tickets it cannot
+    # resume: a ticket, then a full handshake when it is offered.
+    with serve(pki, "-tls1_3", "-no_ticket", "-no_cache") as addr:
+        p = probe_of(pki, addr).probe
+    assert p.resumption == "refused", p
+    assert p.resumption_mechanism == "ticket"
+    assert p.resumed_round_trips is None and p.resumed_handshake_ms is None
+
+
+def test_resumption_no_ticket_sent(pki):
+    # TLS 1.3, no ticket at all: the probe waits (bounded) for one after
+    # the handshake, then says unsupported.
+    with serve(pki, "-tls1_3", "-num_tickets", "0") as addr:
+        p = probe_of(pki, addr).probe
+    assert p.resumption == "unsupported", p
+
+
+def test_early_data_accepted(pki):
+    with serve(pki, "-tls1_3", "-early_data") as addr:
+        r = probe_of(pki, addr)
+    p = r.probe
+    assert p.early_data == "accepted", p
+    assert p.max_early_data and p.max_early_data > 0
+    assert p.resumption == "accepted" and p.resumed_round_trips == 0
+    assert "replayed" in r.explain()
+
+
+def test_early_data_rejected_after_hello_retry(pki):
+    # The client's key share is X25519; the server wants P-384: the resumed
+    # ClientHello meets a HelloRetryRequest, which rejects early data.
+    with serve(pki, "-tls1_3", "-early_data", "-groups", "P-384") as addr:
+        p = probe_of(pki, addr).probe
+    assert p.early_data == "rejected", p
+    assert p.max_early_data and p.max_early_data > 0
+
+
+def test_early_data_unsupported(pki):
+    with serve(pki, "-tls1_3") as addr:
+        p = probe_of(pki, addr).probe
+    assert p.early_data == "unsupported" and p.max_early_data == 0, p

@@ -39,7 +39,10 @@
  *   F_PROBE    the probe's findings: {"rtt_ms", "handshake_round_trips",
  *              "hello_retry_request", "hrr_group", "protocols": {version:
  *              bool}, "cipher_suites": {version: [str]}, "groups", "http2",
- *              "connections", "complete", "dh_min_bits"}, or None */
+ *              "connections", "complete", "dh_min_bits", "resumption",
+ *              "resumption_mechanism", "resumed_handshake_ms",
+ *              "resumed_round_trips", "ticket_lifetime_s", "early_data",
+ *              "max_early_data"}, or None */
 enum { F_STR, F_INT0, F_PORT, F_BOOL, F_STRLIST, F_TIMINGS, F_OCSP, F_PROBE };
 
 /* X(name, how, value in the tc_report r) */
@@ -207,7 +210,10 @@ static void put_F_OCSP(builder *b, slot *s, const tc_ocsp *o)
 
 /* A tc_probe in the block. */
 typedef struct flat_probe {
-    double rtt_ms;
+    double rtt_ms, resumed_ms;
+    int64_t ticket_lifetime, max_early_data;
+    int32_t resumed_round_trips, pad;
+    uint32_t resumption, mechanism, early_data, pad2;
     int32_t round_trips, hrr, http2, connections, complete, dh_min_bits;
     int32_t protocols[TC_PROBE_VERSIONS];
     uint32_t hrr_group, groups;
@@ -224,8 +230,13 @@ static void put_F_PROBE(builder *b, slot *s, const tc_probe *p)
         .rtt_ms = p->rtt_ms, .round_trips = p->handshake_round_trips,
         .hrr = p->hello_retry_request != 0, .http2 = p->http2 != 0,
         .connections = p->connections, .complete = p->complete != 0,
-        .dh_min_bits = p->dh_min_bits,
+        .dh_min_bits = p->dh_min_bits, .resumed_ms = p->resumed_handshake_ms,
+        .ticket_lifetime = p->ticket_lifetime_s, .resumed_round_trips = p->resumed_round_trips,
     };
+    f.resumption = add_str(b, p->resumption);
+    f.mechanism = add_str(b, p->resumption_mechanism);
+    f.early_data = add_str(b, p->early_data);
+    f.max_early_data = p->max_early_data;
     /* Strings and lists first: adding one may move the block. */
     f.hrr_group = add_str(b, p->hrr_group);
     f.groups = add_strlist(b, &p->groups);
@@ -472,7 +483,17 @@ static PyObject *probe_at(const unsigned char *blob, uint32_t off)
               set_item(out, "connections", PyLong_FromLong(f.connections)) < 0 ||
               set_item(out, "complete", PyBool_FromLong(f.complete)) < 0 ||
               set_item(out, "dh_min_bits",
-                       f.dh_min_bits > 0 ? PyLong_FromLong(f.dh_min_bits) : Py_NewRef(Py_None)) < 0;
+                       f.dh_min_bits > 0 ? PyLong_FromLong(f.dh_min_bits) : Py_NewRef(Py_None)) < 0 ||
+              set_item(out, "resumption", str_at(blob, f.resumption)) < 0 ||
+              set_item(out, "resumption_mechanism", str_at(blob, f.mechanism)) < 0 ||
+              set_item(out, "resumed_handshake_ms", ms_or_none(f.resumed_ms)) < 0 ||
+              set_item(out, "resumed_round_trips", f.resumed_round_trips >= 0
+                       ? PyLong_FromLong(f.resumed_round_trips) : Py_NewRef(Py_None)) < 0 ||
+              set_item(out, "ticket_lifetime_s", f.ticket_lifetime >= 0
+                       ? PyLong_FromLongLong((long long)f.ticket_lifetime) : Py_NewRef(Py_None)) < 0 ||
+              set_item(out, "early_data", str_at(blob, f.early_data)) < 0 ||
+              set_item(out, "max_early_data", f.max_early_data >= 0
+                       ? PyLong_FromLongLong((long long)f.max_early_data) : Py_NewRef(Py_None)) < 0;
     }
     Py_XDECREF(protocols);
     Py_XDECREF(suites);

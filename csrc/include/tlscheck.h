@@ -370,6 +370,17 @@ typedef struct tc_probe {
     int connections;               /* connections in all, the health check's included */
     int complete;                  /* every planned connection ran (no budget cut, no deadline) */
     int dh_min_bits;               /* the smallest DHE group seen, 0 when none */
+    /* Resumption: a full handshake closed cleanly (close_notify), then a
+     * connection offering its session. */
+    const char *resumption;        /* static "accepted" / "refused" / "unsupported", NULL: not asked */
+    const char *resumption_mechanism;   /* static "ticket" / "session_id", or NULL */
+    double resumed_handshake_ms;   /* -1 when not resumed */
+    int resumed_round_trips;       /* -1 when not resumed */
+    long ticket_lifetime_s;        /* the ticket's lifetime hint, -1 when none */
+    /* 0-RTT: a fresh ticket (they may be single-use), then real early
+     * bytes sent with it. */
+    const char *early_data;        /* static "accepted" / "rejected" / "unsupported", NULL: not asked */
+    long max_early_data;           /* bytes the ticket allows, -1 when no ticket said */
 } tc_probe;
 
 void tc_probe_free(tc_probe *p);

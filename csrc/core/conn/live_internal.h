@@ -211,9 +211,21 @@ typedef struct tc_survey {
     tc_probe *probe;               /* borrowed: the report's */
     char weak[400], nofs[400];     /* examples found for the kinds */
     int planned;                   /* connections this survey may still open */
+    SSL_SESSION *session;          /* owned: the session of the full handshake, to offer again */
+    double handshake_ms;           /* set by live.c before tc_survey_record: the last
+                                      connection's handshake time, -1 when it did not finish */
 } tc_survey;
 
 void tc_survey_init(tc_survey *s, tc_probe *probe);
+void tc_survey_clear(tc_survey *s);     /* frees the kept session */
+/* What the connection just configured needs from live.c: 0 stop at the
+ * ServerHello flight; 1 finish the handshake, then close with
+ * close_notify; 2 the same, reading the server's NewSessionTicket first
+ * (TLS 1.3 sends it after the handshake). */
+int tc_survey_full(const tc_survey *s);
+/* Non-NULL when the connection just configured sends these early bytes
+ * (0-RTT) with its ClientHello: an idempotent request. */
+const char *tc_survey_early_bytes(const tc_survey *s);
 /* 1 and configures ssl (fresh from the probe context) for the next
  * connection; 0 when the survey is over. */
 TC_MUST_USE int tc_survey_next(tc_survey *s, SSL *ssl);

@@ -34,7 +34,13 @@ static const char *const TLS13_SUITES[] = {
 static const char *const GROUPS[] = { "X25519", "P-256", "P-384", "P-521", "X448" };
 #define N_GROUPS (sizeof(GROUPS) / sizeof(GROUPS[0]))
 
-typedef enum row_kind { R_SUITES13, R_SUITES, R_GROUPS } row_kind;
+typedef enum row_kind {
+    R_SUITES13, R_SUITES, R_GROUPS, R_RESUME_FIRST, R_RESUME_AGAIN, R_EARLY_FIRST, R_EARLY_AGAIN
+} row_kind;
+
+/* What 0-RTT sends: real bytes (early data "rejected" exists only if some
+ * were sent), an idempotent request, as the replay caveat demands. */
+static const char EARLY_BYTES[] = "HEAD / HTTP/1.0\r\n\r\n";
 
 static const struct plan_row {
     row_kind kind;
@@ -53,6 +59,15 @@ static const struct plan_row {
     { R_SUITES, TLS1_1_VERSION, TLS1_1_VERSION, "ALL:COMPLEMENTOFALL", 0 },
     /* Groups, one per connection. */
     { R_GROUPS, 0, 0, NULL, 0 },
+    /* Resumption: a full handshake, closed cleanly (OpenSSL's server drops
+     * a session whose connection ended without close_notify), then its
+     * session offered again. */
+    { R_RESUME_FIRST, TLS1_VERSION, TLS1_3_VERSION, "ALL:COMPLEMENTOFALL", 0 },
+    { R_RESUME_AGAIN, TLS1_VERSION, TLS1_3_VERSION, "ALL:COMPLEMENTOFALL", 0 },
+    /* 0-RTT (TLS 1.3): a fresh ticket, since tickets may be single-use
+     * (anti-replay), then early bytes sent with it. */
+    { R_EARLY_FIRST, TLS1_3_VERSION, TLS1_3_VERSION, NULL, 0 },
+    { R_EARLY_AGAIN, TLS1_3_VERSION, TLS1_3_VERSION, NULL, 0 },
     /* TLS 1.2's suites, with what is left of the budget. */
     { R_SUITES, TLS1_2_VERSION, TLS1_2_VERSION, "ALL:COMPLEMENTOFALL", 1 },
 };
@@ -91,6 +106,28 @@ void tc_survey_init(tc_survey *s, tc_probe *probe)
     memset(s, 0, sizeof(*s));
     s->probe = probe;
     s->planned = TC_PROBE_MAX_CONNECTIONS - probe->connections;
+    s->handshake_ms = -1;
+}
+
+void tc_survey_clear(tc_survey *s)
+{
+    SSL_SESSION_free(s->session);
+    s->session = NULL;
+}
+
+int tc_survey_full(const tc_survey *s)
+{
+    if (s->phase >= N_PLAN)
+        return 0;
+    row_kind k = PLAN[s->phase].kind;
+    if (k == R_RESUME_FIRST || k == R_EARLY_FIRST)
+        return 2;
+    return k == R_RESUME_AGAIN || k == R_EARLY_AGAIN;
+}
+
+const char *tc_survey_early_bytes(const tc_survey *s)
+{
+    return s->phase < N_PLAN && PLAN[s->phase].kind == R_EARLY_AGAIN ? EARLY_BYTES : NULL;
 }
 
 static void next_row(tc_survey *s)
@@ -122,10 +159,36 @@ static int configure(tc_survey *s, SSL *ssl)
         if ((size_t)s->in_phase >= N_GROUPS)
             return 0;
         int v13 = s->probe->protocols[3] == 1;
+        const char *g = GROUPS[s->in_phase];
+        tb_addf(&b, "%s", g);
+        /* TLS 1.2: an ECDSA certificate's curve must be among the groups
+         * offered (RFC 8422 5.1), so the NIST curves follow the one asked
+         * about, which comes first; it counts only when chosen. */
+        for (size_t i = 0; !v13 && i < N_GROUPS; i++)
+            if (strncmp(GROUPS[i], "P-", 2) == 0 && strcmp(GROUPS[i], g) != 0)
+                tb_addf(&b, ":%s", GROUPS[i]);
         return SSL_set_min_proto_version(ssl, v13 ? TLS1_3_VERSION : TLS1_VERSION) == 1 &&
                SSL_set_max_proto_version(ssl, v13 ? TLS1_3_VERSION : TLS1_2_VERSION) == 1 &&
                SSL_set_cipher_list(ssl, "ECDHE:@SECLEVEL=0") == 1 &&
-               SSL_set1_groups_list(ssl, GROUPS[s->in_phase]) == 1;
+               SSL_set1_groups_list(ssl, buf) == 1;
+    }
+    if (row->kind == R_EARLY_FIRST || row->kind == R_EARLY_AGAIN) {
+        if (s->probe->protocols[3] != 1 || (row->kind == R_EARLY_AGAIN && s->session == NULL))
+            return 0;
+        SSL_clear_options(ssl, SSL_OP_NO_TICKET);
+        return SSL_set_min_proto_version(ssl, TLS1_3_VERSION) == 1 &&
+               SSL_set_max_proto_version(ssl, TLS1_3_VERSION) == 1 &&
+               (row->kind == R_EARLY_FIRST || SSL_set_session(ssl, s->session) == 1);
+    }
+    if (row->kind == R_RESUME_FIRST || row->kind == R_RESUME_AGAIN) {
+        if (row->kind == R_RESUME_AGAIN && s->session == NULL)
+            return 0;
+        /* The probe context turns tickets off (as every check does). */
+        SSL_clear_options(ssl, SSL_OP_NO_TICKET);
+        return SSL_set_min_proto_version(ssl, row->min) == 1 &&
+               SSL_set_max_proto_version(ssl, row->max) == 1 &&
+               SSL_set_cipher_list(ssl, "ALL:COMPLEMENTOFALL:@SECLEVEL=0") == 1 &&
+               (row->kind == R_RESUME_FIRST || SSL_set_session(ssl, s->session) == 1);
     }
     tb_addf(&b, "%s", row->ciphers);
     if (row->enumerate) {
@@ -203,12 +266,84 @@ static void record_suite(tc_survey *s, SSL *ssl, int vi)
     }
 }
 
+/* First connection: what the server issued (a ticket, a session id, or
+ * nothing: "unsupported").  Second: whether offering it was accepted. */
+static void record_resumption(tc_survey *s, const tc_hs *hs, int completed, int again)
+{
+    tc_probe *p = s->probe;
+    if (!again) {
+        SSL_SESSION *sess = completed && hs->ssl ? SSL_get1_session(hs->ssl) : NULL;
+        unsigned int id_len = 0;
+        if (sess != NULL)
+            (void)SSL_SESSION_get_id(sess, &id_len);
+        if (sess != NULL && SSL_SESSION_is_resumable(sess) &&
+            (SSL_SESSION_has_ticket(sess) || id_len > 0)) {
+            int ticket = SSL_SESSION_has_ticket(sess);
+            p->resumption_mechanism = ticket ? "ticket" : "session_id";
+            p->ticket_lifetime_s = ticket ? (long)SSL_SESSION_get_ticket_lifetime_hint(sess) : -1;
+            SSL_SESSION_free(s->session);
+            s->session = sess;
+        } else {
+            SSL_SESSION_free(sess);
+            if (completed)
+                p->resumption = "unsupported";
+        }
+        ERR_clear_error();
+        return;
+    }
+    int reused = completed && hs->ssl && SSL_session_reused(hs->ssl);
+    p->resumption = reused ? "accepted" : "refused";
+    if (reused) {
+        p->resumed_handshake_ms = s->handshake_ms;
+        /* RFC 8446 2.2 / RFC 5246 7.3: one round trip; a HelloRetryRequest
+         * repeated on the resumed handshake costs another. */
+        p->resumed_round_trips = 1 + (hs->hrr_seen != 0);
+    }
+    tc_survey_clear(s);
+}
+
+static void record_early(tc_survey *s, const tc_hs *hs, int completed, int again)
+{
+    tc_probe *p = s->probe;
+    if (!again) {
+        SSL_SESSION *sess = completed && hs->ssl ? SSL_get1_session(hs->ssl) : NULL;
+        tc_survey_clear(s);
+        if (sess != NULL && SSL_SESSION_is_resumable(sess) && SSL_SESSION_has_ticket(sess)) {
+            p->max_early_data = (long)SSL_SESSION_get_max_early_data(sess);
+            if (p->max_early_data > 0) {
+                s->session = sess;
+                sess = NULL;
+            } else {
+                p->early_data = "unsupported";   /* no max_early_data in the ticket */
+            }
+        }
+        SSL_SESSION_free(sess);
+        ERR_clear_error();
+        return;
+    }
+    int status = completed && hs->ssl ? SSL_get_early_data_status(hs->ssl) : SSL_EARLY_DATA_REJECTED;
+    p->early_data = status == SSL_EARLY_DATA_ACCEPTED ? "accepted" : "rejected";
+    if (status == SSL_EARLY_DATA_ACCEPTED && p->resumed_round_trips >= 0)
+        p->resumed_round_trips = 0;    /* the request went with the first flight */
+    tc_survey_clear(s);
+}
+
 void tc_survey_record(tc_survey *s, const tc_hs *hs, int accepted)
 {
     if (s->phase >= N_PLAN)
         return;
     const struct plan_row *row = &PLAN[s->phase];
     int vi = accepted && hs->ssl ? version_index(SSL_version(hs->ssl)) : -1;
+    if (row->kind == R_RESUME_FIRST || row->kind == R_RESUME_AGAIN) {
+        record_resumption(s, hs, accepted, row->kind == R_RESUME_AGAIN);
+        next_row(s);
+        return;
+    }
+    if (row->kind == R_EARLY_FIRST || row->kind == R_EARLY_AGAIN) {
+        record_early(s, hs, accepted, row->kind == R_EARLY_AGAIN);
+        next_row(s);
+        return;
+    }
     if (accepted && vi >= 0) {
         s->probe->protocols[vi] = 1;
         if (row->kind == R_GROUPS) {
