@@ -275,7 +275,8 @@ def test_signatures_are_as_documented():
     for f in (pytlscheck.check, pytlscheck.verify):
         sig = inspect.signature(f)
         assert list(sig.parameters) == ["target", "port", "server_name", "trust", "timeout",
-                                        "min_days", "min_remaining", "client_cert", "client_key"]
+                                        "min_days", "min_remaining", "client_cert", "client_key",
+                                        "probe"]
         assert sig.parameters["timeout"].default == 10.0
         assert sig.parameters["min_days"].default == 30
 
