@@ -1,10 +1,16 @@
 """Parsing what the caller names: check targets and host names.
 
 A target is ``host``, ``host:port``, ``[v6addr]:port``, ``[v6addr]``, a bare
-IP address (v4 or v6), or an ``https://`` URL (port 443 unless the URL says
-otherwise).  Host names may be internationalised: they are converted to
-their ASCII (IDNA) form here, then validated by the C core, which knows the
-DNS rules (LDH labels, lengths) and IP literal syntax.
+IP address (v4 or v6), or a URL: ``https://`` (port 443 unless the URL says
+otherwise), or one of the STARTTLS services' schemes (``smtp://``,
+``imap://``, ``postgres://``, ...: SCHEMES).  Host names may be
+internationalised: they are converted to their ASCII (IDNA) form here, then
+validated by the C core, which knows the DNS rules (LDH labels, lengths) and
+IP literal syntax.
+
+STARTTLS (the plaintext dialogue before TLS, csrc/core/conn/starttls.c) is
+chosen here, once, for every caller: by the ``starttls=`` argument, else by
+the URL's scheme, else by the port (WELL_KNOWN_PORTS); docs/starttls.md.
 """
 from __future__ import annotations
 
@@ -15,15 +21,39 @@ from urllib.parse import urlsplit
 
 from . import _core
 
-__all__ = ["Target", "parse_target", "normalize_hostname", "to_ascii"]
+__all__ = ["Target", "parse_target", "normalize_hostname", "to_ascii", "STARTTLS_PROTOCOLS",
+           "SCHEMES", "WELL_KNOWN_PORTS"]
 
 DEFAULT_PORT = 443
+
+#: The protocols ``starttls=`` names (openssl s_client's -starttls names).
+STARTTLS_PROTOCOLS = ("smtp", "imap", "pop3", "ftp", "ldap", "postgres", "mysql", "xmpp")
+
+#: URL scheme -> (its default port, the STARTTLS protocol or None for TLS
+#: from the first byte).
+SCHEMES = {
+    "https": (443, None),
+    "smtp": (25, "smtp"), "smtps": (465, None),
+    "imap": (143, "imap"), "imaps": (993, None),
+    "pop3": (110, "pop3"), "pop3s": (995, None),
+    "ftp": (21, "ftp"), "ftps": (990, None),
+    "ldap": (389, "ldap"), "ldaps": (636, None),
+    "postgres": (5432, "postgres"), "postgresql": (5432, "postgres"),
+    "mysql": (3306, "mysql"),
+    "xmpp": (5222, "xmpp"),
+}
+
+#: Ports whose service upgrades to TLS with STARTTLS: a ``host:port``
+#: target on one of them uses it unless ``starttls=`` says otherwise.
+WELL_KNOWN_PORTS = {25: "smtp", 587: "smtp", 143: "imap", 110: "pop3", 21: "ftp",
+                    389: "ldap", 5432: "postgres", 3306: "mysql", 5222: "xmpp"}
 
 
 class Target(NamedTuple):
     host: str       # ASCII DNS name or IP literal (no brackets), normalised
     port: int
     is_ip: bool
+    starttls: Optional[str] = None   # the STARTTLS protocol, None: TLS from the first byte
 
     @property
     def display(self) -> str:
@@ -92,12 +122,38 @@ def _quote(text: str, limit: int = 100) -> str:
     return f"{text[:limit]!r}... ({len(text)} characters)"
 
 
-def parse_target(target: str, port: Optional[int] = None) -> Target:
-    """Splits a check target into host and port (see the module docstring).
+def _starttls_arg(value: object) -> Optional[object]:
+    """The caller's ``starttls=``: None (choose by scheme or port), False
+    (TLS from the first byte) or a protocol name."""
+    if value is None or value is False:
+        return value
+    if isinstance(value, str):
+        name = value.strip().lower()
+        if name == "none":
+            return False
+        if name in STARTTLS_PROTOCOLS:
+            return name
+        raise ValueError(f"starttls={value!r} is not a protocol this checker speaks; give one of "
+                         f"{', '.join(map(repr, STARTTLS_PROTOCOLS))}, False (TLS from the first "
+                         "byte), or None (chosen by the URL scheme or the port).")
+    raise TypeError(f"starttls must be a protocol name such as 'smtp', False or None, "
+                    f"not {type(value).__name__}")
+
+
+def parse_target(target: str, port: Optional[int] = None,
+                 starttls: object = None) -> Target:
+    """Splits a check target into host and port (see the module docstring)
+    and chooses its STARTTLS protocol.
 
     ``port`` is the caller's separate port argument: it applies when the
-    target names none, and must agree with it when it does.
+    target names none, and must agree with it when it does.  ``starttls``:
+    the caller's choice (a protocol name, False for TLS from the first
+    byte, None to choose by the URL's scheme, else by the port); a URL
+    whose scheme says otherwise is an error.
     """
+    wanted = _starttls_arg(starttls)
+    scheme_proto: object = None     # None: no scheme said
+    scheme = ""
     if not isinstance(target, str):
         raise TypeError(f"target must be str, not {type(target).__name__}")
     text = target.strip()
@@ -111,11 +167,14 @@ def parse_target(target: str, port: Optional[int] = None) -> Target:
         except ValueError as e:
             raise ValueError(f"The target {_quote(target)} is not a valid URL: {e}.") from None
         scheme = url.scheme.lower()
-        if scheme != "https":
+        if scheme not in SCHEMES:
             hint = (" plain http:// does not use TLS at all;" if scheme == "http" else "")
             raise ValueError(
                 f"The target {_quote(target)} is a {scheme}:// URL;{hint} check() tests TLS "
-                "endpoints: give an https:// URL, host:port or a host name.")
+                "endpoints: give an https:// URL, a mail, directory or database server's URL "
+                "(smtp://, imap://, pop3://, ftp://, ldap://, postgres://, mysql://, xmpp:// "
+                "and their TLS forms such as smtps://), host:port or a host name.")
+        scheme_proto = SCHEMES[scheme][1] or False
         if url.username is not None or url.password is not None:
             raise ValueError(f"The target {_quote(target)} holds credentials; give the URL "
                              "without user:password@.")
@@ -125,7 +184,7 @@ def parse_target(target: str, port: Optional[int] = None) -> Target:
         except ValueError:
             raise ValueError(f"The URL {_quote(target)} has an invalid port.") from None
         if given_port is None:
-            given_port = port if port is not None else DEFAULT_PORT
+            given_port = port if port is not None else SCHEMES[scheme][0]
             port = None
         if not host:
             raise ValueError(f"The URL {_quote(target)} names no host.")
@@ -170,4 +229,13 @@ def parse_target(target: str, port: Optional[int] = None) -> Target:
                              "was also given; give the port once.")
     final_port = given_port if given_port is not None else (port if port is not None else DEFAULT_PORT)
     name, is_ip = normalize_hostname(host, "host")
-    return Target(name, final_port, is_ip)
+    if wanted is not None and scheme_proto is not None and wanted != scheme_proto:
+        said = "TLS from the first byte" if wanted is False else f"STARTTLS {wanted}"
+        means = ("TLS from the first byte" if scheme_proto is False
+                 else f"STARTTLS {scheme_proto}")
+        raise ValueError(f"The target {_quote(target)} is a {scheme}:// URL, which means {means}, "
+                         f"but {said} was asked for (starttls={starttls!r}); say it once.")
+    chosen = wanted if wanted is not None else scheme_proto
+    if chosen is None:
+        chosen = WELL_KNOWN_PORTS.get(final_port)
+    return Target(name, final_port, is_ip, chosen if isinstance(chosen, str) else None)

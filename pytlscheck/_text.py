@@ -236,9 +236,25 @@ def _handshake_line(report: Any) -> Optional[str]:
     return "  ".join(parts) if parts else None
 
 
+#: How each STARTTLS protocol's preamble is said in words.
+STARTTLS_WORDS = {
+    "smtp": "SMTP (EHLO, STARTTLS)", "imap": "IMAP (CAPABILITY, STARTTLS)",
+    "pop3": "POP3 (CAPA, STLS)", "ftp": "FTP (FEAT, AUTH TLS)",
+    "ldap": "LDAP (the StartTLS extended operation)", "postgres": "PostgreSQL (SSLRequest)",
+    "mysql": "MySQL (the SSL request packet)", "xmpp": "XMPP (<starttls/>)",
+}
+
+
+def starttls_words(proto: str) -> str:
+    return STARTTLS_WORDS.get(proto, proto)
+
+
 def _handshake_parts(report: Any) -> List[str]:
-    parts: List[str] = [str(getattr(report, n)) for n in ("protocol", "cipher", "group")
-                        if getattr(report, n, None)]
+    parts: List[str] = []
+    if getattr(report, "starttls", None):
+        parts.append(f"STARTTLS {report.starttls}")
+    parts += [str(getattr(report, n)) for n in ("protocol", "cipher", "group")
+              if getattr(report, n, None)]
     alpn = getattr(report, "alpn", None)
     if alpn:
         parts.append(f"ALPN {alpn}")
@@ -603,6 +619,9 @@ def _explain_checked(self: Any) -> List[str]:
         if self.server_name:
             conn += f"; the name sent as SNI: {self.server_name}"
         out += _wrap_long(conn + ".", "  ")
+        if getattr(self, "starttls", None):
+            out += _wrap_long(f"STARTTLS: the connection began in plain "
+                              f"{starttls_words(self.starttls)}, then switched to TLS.", "  ")
         if self.protocol:
             tls = f"TLS: {self.protocol}"
             if self.cipher:

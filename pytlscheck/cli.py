@@ -31,7 +31,7 @@ from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Text
 
 from . import __version__, _defaults, _text, _words
 from ._core import OPENSSL_VERSION
-from ._target import _quote
+from ._target import STARTTLS_PROTOCOLS, _quote, _starttls_arg as _starttls_value
 from .report import SCHEMA_VERSION
 
 __all__ = ["main", "EXIT_OK", "EXIT_WARNINGS", "EXIT_ERRORS", "EXIT_USAGE"]
@@ -71,6 +71,15 @@ def _timeout_arg(text: str) -> float:
         return _defaults.timeout_seconds(value)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _starttls_arg(text: str) -> object:
+    """--starttls: a protocol name or none (the library's one rule and wording)."""
+    try:
+        return _starttls_value(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e).replace("starttls=", "--starttls ")
+                                         .replace("False (TLS", "none (TLS")) from None
 
 
 def _concurrency(text: str) -> int:
@@ -187,13 +196,19 @@ subcommands: 'pytlscheck file CHAIN.pem' verifies a chain file offline;
     check.add_argument("--server-name", metavar="NAME",
                        help="the name to send (SNI) and verify, when it differs from "
                             "where you connect")
+    check.add_argument("--starttls", metavar="PROTO", type=_starttls_arg, default=None,
+                       help="speak PROTO in plain text before TLS: "
+                            + ", ".join(STARTTLS_PROTOCOLS) + ", or none for TLS from the "
+                            "first byte (default: chosen by the URL scheme, smtp://..., "
+                            "else by the port: 25 and 587 smtp, 5432 postgres, ...)")
     check.add_argument("--timeout", metavar="S", type=_timeout_arg, default=_defaults.TIMEOUT,
                        help="seconds allowed for each check: DNS, connect and handshake "
                             "(default 10)")
     check.add_argument("--probe", action="store_true",
                        help="also survey the endpoint: round trips, RTT and cold start, "
-                            "TLS versions, cipher suites and groups accepted (at most 32 "
-                            "short connections, one at a time; docs/probe.md)")
+                            "resumption, 0-RTT, TLS versions, cipher suites and groups "
+                            "accepted (at most 32 short connections, one at a time; "
+                            "docs/probe.md)")
     check.add_argument("--client-cert", metavar="FILE",
                        help="client certificate (PEM, with its chain) for mutual TLS")
     check.add_argument("--client-key", metavar="FILE",
@@ -463,7 +478,8 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     kwargs = dict(server_name=args.server_name, trust=args.trust, timeout=args.timeout,
                   min_days=args.min_days, min_remaining=args.min_remaining,
                   client_cert=args.client_cert, client_key=args.client_key,
-                  concurrency=args.concurrency, probe=args.probe)
+                  concurrency=args.concurrency, starttls=args.starttls,
+                  probe=args.probe)
     progress = _Progress(len(targets))
 
     def step(done: int, total: int) -> None:

@@ -27,6 +27,8 @@ Hierarchy::
     +-- HandshakeProblem
         +-- NotTLS, ProtocolVersionMismatch, NoSharedCipher,
         |   ClientCertificateRequired, HandshakeFailed
+        +-- StartTLSProtocolMismatch, StartTLSUnavailable, StartTLSRefused
+        |   (the plaintext dialogue before TLS: docs/starttls.md)
         +-- ClientCertificateRequested, ClientCertificateNotAccepted,
         |   OCSPStapleInvalid, LegacyProtocolAccepted, WeakCipherAccepted,
         |   NoForwardSecrecy, WeakDHGroup (warnings; the last four from the probe)
@@ -93,6 +95,9 @@ __all__ = [
     "ConnectionReset",
     "HandshakeProblem",
     "NotTLS",
+    "StartTLSProtocolMismatch",
+    "StartTLSUnavailable",
+    "StartTLSRefused",
     "ProtocolVersionMismatch",
     "NoSharedCipher",
     "ClientCertificateRequired",
@@ -315,6 +320,19 @@ class HandshakeProblem(TLSCheckError):
 
 class NotTLS(HandshakeProblem):
     """The peer does not speak TLS on this port (plain HTTP, SSH, ...)."""
+
+
+class StartTLSProtocolMismatch(HandshakeProblem):
+    """Before STARTTLS, the server did not speak the protocol expected (no
+    greeting, another service, a reply that never ends)."""
+
+
+class StartTLSUnavailable(HandshakeProblem):
+    """The server does not offer to upgrade the connection to TLS."""
+
+
+class StartTLSRefused(HandshakeProblem):
+    """The server offers STARTTLS but refused to start TLS."""
 
 
 class ProtocolVersionMismatch(HandshakeProblem):

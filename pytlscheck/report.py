@@ -321,6 +321,9 @@ class Report:
         client_certificate_requested: bool
         client_ca_names: List[str]
         peer_banner: Optional[str]
+        #: the STARTTLS protocol spoken before TLS ("smtp", "postgres", ...),
+        #: or None: TLS from the first byte
+        starttls: Optional[str]
         timings: Dict[str, Optional[float]]
         problems: List[Problem]
     else:
@@ -469,6 +472,7 @@ class Report:
             "client_certificate_requested": self.client_certificate_requested,
             "client_ca_names": list(self.client_ca_names),
             "peer_banner": self.peer_banner,
+            "starttls": self.starttls,
             "timings": dict(self.timings),
             "days_remaining": self.days_remaining,
             "chain_bytes": self.chain_bytes,

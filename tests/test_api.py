@@ -207,7 +207,7 @@ def test_parse_target(target, port, expect):
 @pytest.mark.parametrize("target,port,words", [
     ("", None, "empty"),
     ("http://example.com", None, "http://"),
-    ("ftp://example.com", None, "ftp://"),
+    ("gopher://example.com", None, "gopher://"),   # ftp:// is a STARTTLS scheme now
     ("example.com:0", None, "out of range"),
     ("example.com:70000", None, "out of range"),
     ("example.com:https", None, "not a port"),
@@ -276,7 +276,7 @@ def test_signatures_are_as_documented():
         sig = inspect.signature(f)
         assert list(sig.parameters) == ["target", "port", "server_name", "trust", "timeout",
                                         "min_days", "min_remaining", "client_cert", "client_key",
-                                        "probe"]
+                                        "starttls", "probe"]
         assert sig.parameters["timeout"].default == 10.0
         assert sig.parameters["min_days"].default == 30
 

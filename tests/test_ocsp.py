@@ -173,10 +173,10 @@ def test_staple_for_another_certificate(pki, tmp_path):
     o = r.ocsp
     assert o.status is None and o.verified is False and o.this_update is None
     serial = format(pki["other"].cert.serial_number, "x")
+    serial = "0" * (len(serial) % 2) + serial       # whole bytes, as serial_number writes it
     assert f"another certificate (serial {serial})" in o.error
     w = invalid(r)
-    assert f"(serial {format(pki['leaf'].cert.serial_number, 'x')})" in w.message
-    assert r.leaf.serial_number in w.message
+    assert f"(serial {r.leaf.serial_number})" in w.message
 
 
 def test_expired_staple(pki, tmp_path):

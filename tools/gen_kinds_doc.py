@@ -40,7 +40,12 @@ COMMAND = {
     "sni": "-servername NAME",
     "leaf_file": "leaf.pem",
     "chain_file": "chain.pem",
+    "starttls": "",
 }
+# The starttls_* kinds only arise after a STARTTLS preamble: their commands
+# show s_client's option (every other live command carries it too when the
+# check used STARTTLS; see the note above the table).
+STARTTLS_COMMAND = dict(COMMAND, starttls="-starttls PROTO")
 
 HEADER = """\
 # Problem kinds
@@ -61,7 +66,10 @@ In the *meaning* column, words in italics stand for what the report fills in
 for the problem at hand (a certificate's name, a date, a host name, details
 such as the missing issuer's AIA URL or OpenSSL's own error text).
 The *see it by hand* column gives the `openssl` command that shows the same
-thing: the first for a chain file, the second for a live endpoint.
+thing: the first for a chain file, the second for a live endpoint. After a
+check that used STARTTLS ([starttls.md](starttls.md)) every live command also
+carries s_client's `-starttls PROTO` (`-starttls smtp`, `-starttls postgres`,
+...), so it speaks the same plaintext preamble before TLS.
 
 """
 
@@ -138,10 +146,10 @@ def cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def code(cmd: str) -> str:
+def code(cmd: str, table: dict = COMMAND) -> str:
     if not cmd:
         return ""
-    return "`" + cell(fill(cmd, COMMAND)) + "`"
+    return "`" + cell(fill(cmd, table)) + "`"
 
 
 def render(kinds) -> str:
@@ -149,7 +157,8 @@ def render(kinds) -> str:
     out.append("| kind | severity | exception | meaning | typical cause | fix | see it by hand |")
     out.append("|---|---|---|---|---|---|---|")
     for k in kinds:
-        see = " <br> ".join(c for c in (code(k["see_file"]), code(k["see_live"])) if c)
+        live = STARTTLS_COMMAND if k["name"].startswith("starttls_") else COMMAND
+        see = " <br> ".join(c for c in (code(k["see_file"]), code(k["see_live"], live)) if c)
         out.append("| " + " | ".join([
             f"`{k['name']}`",
             k["severity"],

@@ -83,7 +83,7 @@ void tcpy_vparams_clear(vparams *v);
 int tcpy_check_params(tc_check_params *cp, vparams *vp, const char *host, int port,
                       const char *server_name, double timeout, PyObject *at,
                       int purpose, PyObject *crls, int max_depth, int min_days,
-                      double min_remaining, PyObject *ekus);
+                      double min_remaining, PyObject *ekus, const char *starttls);
 
 /* The module's state (PEP 489 / 573: no C globals), read by module.c and
  * batch.c alike, so neither calls into the other for it. */

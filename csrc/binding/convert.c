@@ -393,8 +393,13 @@ int tcpy_vparams_fill(vparams *v, const char *hostname, PyObject *at,
 int tcpy_check_params(tc_check_params *cp, vparams *vp, const char *host, int port,
                       const char *server_name, double timeout, PyObject *at,
                       int purpose, PyObject *crls, int max_depth, int min_days,
-                      double min_remaining, PyObject *ekus)
+                      double min_remaining, PyObject *ekus, const char *starttls)
 {
+    tc_starttls proto = TC_STARTTLS_NONE;
+    if (starttls != NULL && !tc_starttls_from_name(starttls, &proto)) {
+        PyErr_Format(PyExc_ValueError, "unknown STARTTLS protocol '%.40s'", starttls);
+        return -1;
+    }
     /* The port and the timeout are checked once, by the core
      * (tc_check_new), whose error reaches Python as a ValueError. */
     if (tcpy_vparams_fill(vp, NULL, at, purpose, crls, max_depth, min_days,
@@ -406,5 +411,6 @@ int tcpy_check_params(tc_check_params *cp, vparams *vp, const char *host, int po
     cp->server_name = server_name;
     cp->timeout = timeout;
     cp->verify = vp->p;
+    cp->starttls = proto;
     return 0;
 }

@@ -62,6 +62,7 @@ enum { F_STR, F_INT0, F_PORT, F_BOOL, F_STRLIST, F_TIMINGS, F_OCSP, F_PROBE };
     X(client_certificate_requested, F_BOOL, (int64_t)r->client_cert_requested) \
     X(client_ca_names, F_STRLIST, &r->client_ca_names)                     \
     X(peer_banner, F_STR, r->peer_banner)                                  \
+    X(starttls, F_STR, r->starttls)                                        \
     X(ocsp, F_OCSP, r->ocsp)                                               \
     X(probe, F_PROBE, r->probe)                                            \
     X(timings, F_TIMINGS, &r->timings)

@@ -232,8 +232,55 @@ def main() -> None:
     write("handshake", "alert-handshake-failure", b"\x00" + rec(21, b"\x02\x28"))
     write("handshake", "close-notify", b"\x00" + rec(21, b"\x01\x00"))
     ocsp_seeds()
+    starttls_seeds()
     print("seeds written under", CORPUS)
 
 
+def starttls_seeds() -> None:
+    """What servers send before TLS, per protocol (the options byte's bits
+    0-2: smtp imap pop3 ftp ldap postgres mysql xmpp; 3-5: chunking).  No
+    certificates: `python csrc/fuzz/make_seeds.py starttls` writes only these."""
+    clear("starttls")
+    smtp_ok = (b"220 mx.test ESMTP\r\n250-mx.test Hello\r\n250-PIPELINING\r\n250 STARTTLS\r\n"
+               b"220 2.0.0 Ready\r\n\x16\x03\x03")
+    write("starttls", "smtp-ok", b"\x00" + smtp_ok)
+    write("starttls", "smtp-ok-bytewise", b"\x08" + smtp_ok)
+    write("starttls", "smtp-no-starttls", b"\x10220-hi\r\n220 mx\r\n250-mx\r\n250 SIZE 1000\r\n")
+    write("starttls", "smtp-refused", b"\x00220 mx\r\n250 STARTTLS\r\n454 4.7.0 TLS not available\r\n")
+    write("starttls", "smtp-http", b"\x00HTTP/1.1 400 Bad Request\r\n\r\n")
+    write("starttls", "imap-ok", b"\x01* OK [CAPABILITY IMAP4rev1] ready\r\n"
+          b"* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\na1 OK done\r\na2 OK Begin TLS\r\n")
+    write("starttls", "imap-bye", b"\x01* BYE too many connections\r\n")
+    write("starttls", "pop3-ok", b"\x02+OK ready\r\n+OK capa\r\nUSER\r\nSTLS\r\n.\r\n+OK Begin TLS\r\n")
+    write("starttls", "pop3-no-capa", b"\x1a+OK ready\r\n-ERR unknown\r\n-ERR no TLS\r\n")
+    write("starttls", "ftp-ok", b"\x03220-Welcome\r\n banner text\r\n220 ready\r\n211-Features:\r\n"
+          b" AUTH TLS\r\n PBSZ\r\n211 End\r\n234 Proceed\r\n")
+    write("starttls", "ftp-530", b"\x03220 ready\r\n211-Features:\r\n EPSV\r\n211 End\r\n530 login first\r\n")
+    write("starttls", "ldap-ok", b"\x04\x30\x0c\x02\x01\x01\x78\x07\x0a\x01\x00\x04\x00\x04\x00")
+    write("starttls", "ldap-unavailable", b"\x04\x30\x23\x02\x01\x01\x78\x1e\x0a\x01\x34\x04\x00"
+          b"\x04\x17TLS not configured here")
+    write("starttls", "ldap-notice", b"\x0c\x30\x0c\x02\x01\x00\x78\x07\x0a\x01\x02\x04\x00\x04\x00")
+    write("starttls", "postgres-S", b"\x05S\x16\x03\x03")
+    write("starttls", "postgres-N", b"\x05N")
+    write("starttls", "postgres-E", b"\x05E\x00\x00\x00\x1aSFATAL\x00Mbad protocol\x00\x00")
+    greet = (b"\x0a" + b"10.11.6-MariaDB\x00" + b"\x01\x00\x00\x00" + b"abcdefgh" + b"\x00"
+             + b"\xfe\xff" + b"\x2d\x02\x00\xff\x81\x15" + b"\x00" * 10 + b"ijklmnopqrst\x00")
+    write("starttls", "mysql-ok", b"\x06" + struct.pack("<I", len(greet))[:3] + b"\x00" + greet)
+    nossl = greet[:len(b"\x0a10.11.6-MariaDB\x00") + 13] + b"\xfe\xf7" + greet[len(b"\x0a10.11.6-MariaDB\x00") + 15:]
+    write("starttls", "mysql-no-ssl", b"\x06" + struct.pack("<I", len(nossl))[:3] + b"\x00" + nossl)
+    err = b"\xff\x6a\x04Host '1.2.3.4' is not allowed to connect"
+    write("starttls", "mysql-error", b"\x0e" + struct.pack("<I", len(err))[:3] + b"\x00" + err)
+    write("starttls", "xmpp-ok", b"\x07<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+          b"xmlns:stream='http://etherx.jabber.org/streams' id='x' from='example.com' version='1.0'>"
+          b"<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"
+          b"<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms>"
+          b"</stream:features><proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+    write("starttls", "xmpp-error", b"\x07<?xml version='1.0'?><stream:stream><stream:error>"
+          b"<host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>")
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["starttls"]:
+        starttls_seeds()
+    else:
+        main()

@@ -25,7 +25,7 @@
  *
  * Template variables (tc_render_vars): {cert} {subject} {issuer}
  * {not_before} {not_after} {days} {hostname} {detail} {target} {sni}
- * {trust} {leaf_file} {chain_file}.  {detail} is a kind-specific fragment
+ * {trust} {leaf_file} {chain_file} {starttls}.  {detail} is a kind-specific fragment
  * computed by the checker; {leaf_file} and {chain_file} are "leaf.pem" and
  * "chain.pem", or the caller's chain file (shell-quoted) when it gave one.
  * {days} is a phrase with its unit ("1 day", "12 days", "less than a day"),
@@ -34,9 +34,11 @@
 
 /* Every s_client command against a live server can block (a server that
  * accepts and never speaks keeps it waiting forever), so each one is given
- * with a time limit: this prefix is the one place that says so. */
+ * with a time limit: this prefix is the one place that says so.  It also
+ * carries {starttls} ("-starttls smtp" after a STARTTLS check, else
+ * nothing), so every live command speaks the same preamble the check did. */
 #ifndef TC_SEE_SCLIENT
-#define TC_SEE_SCLIENT "timeout 10 openssl s_client"
+#define TC_SEE_SCLIENT "timeout 10 openssl s_client {starttls}"
 #endif
 
 /* The {detail} words of untrusted_root, self_signed and unknown_root when
@@ -81,6 +83,27 @@ TC_KIND(CONNECTION_RESET, "connection_reset", TC_SEV_ERROR, "ConnectionReset",
     "Look at the server's error log at the time of the check: it usually means the TLS listener is misconfigured (no certificate loaded, an SNI name it does not serve) or a middlebox that drops TLS.",
     "",
     TC_SEE_SCLIENT " -connect {target} {sni} -state -debug </dev/null")
+TC_KIND(STARTTLS_PROTOCOL_MISMATCH, "starttls_protocol_mismatch", TC_SEV_ERROR, "StartTLSProtocolMismatch",
+    TC_CAT_HANDSHAKE, 0,
+    "Another service on the port (HTTP, a database, implicit TLS as on 465 or 993), the wrong STARTTLS protocol chosen for it, or a hung server that accepts and never greets.",
+    "The server at {target} did not speak the plaintext protocol expected before STARTTLS: {detail}.",
+    "Check which service listens on this port (ss -ltnp on the server) and which protocol to check it with (starttls=..., --starttls PROTO); a port that serves TLS from the first byte (465, 993, 995, 636) is checked with starttls=False (--starttls none).",
+    "",
+    TC_SEE_SCLIENT " -connect {target} {sni} </dev/null")
+TC_KIND(STARTTLS_UNAVAILABLE, "starttls_unavailable", TC_SEV_ERROR, "StartTLSUnavailable",
+    TC_CAT_HANDSHAKE, 0,
+    "TLS is not configured on the server (Postfix: smtpd_tls_security_level = none; PostgreSQL: ssl = off; Dovecot: ssl = no; slapd without olcTLSCertificateFile), or a middlebox strips STARTTLS from what the server offers.",
+    "The server at {target} does not offer an upgrade to TLS: {detail}. Clients either refuse to go on or send everything, passwords included, in plain text.",
+    "Configure a certificate and key on the server and turn TLS on (Postfix: smtpd_tls_cert_file, smtpd_tls_key_file, smtpd_tls_security_level = may; PostgreSQL: ssl = on; Dovecot: ssl = yes); if the server offers it and this check does not see it, a firewall or proxy in between removes it (a downgrade attack): check it from another network.",
+    "",
+    TC_SEE_SCLIENT " -connect {target} {sni} </dev/null")
+TC_KIND(STARTTLS_REFUSED, "starttls_refused", TC_SEV_ERROR, "StartTLSRefused",
+    TC_CAT_HANDSHAKE, 0,
+    "The server offers TLS but cannot start it (no certificate or key it can read, a broken TLS configuration), or refuses this client (a session limit, an access rule).",
+    "The server at {target} refused to start TLS: {detail}.",
+    "Read the server's log at the time of the check: a server that offers STARTTLS and refuses it usually cannot load its certificate or key (permissions, a wrong path); an access rule or a connection limit gives a refusal too.",
+    "",
+    TC_SEE_SCLIENT " -connect {target} {sni} </dev/null")
 TC_KIND(NOT_TLS, "not_tls", TC_SEV_ERROR, "NotTLS",
     TC_CAT_HANDSHAKE, 0,
     "The port serves plain HTTP (or SSH, SMTP, ...) instead of TLS: TLS was never configured on this listener.",

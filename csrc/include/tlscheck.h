@@ -416,6 +416,8 @@ typedef struct tc_report {
     int client_cert_requested;
     tc_strlist client_ca_names;   /* RFC 4514 names the server accepts */
     char *peer_banner;         /* first bytes of a non-TLS peer, escaped, or NULL */
+    const char *starttls;      /* the STARTTLS protocol used ("smtp", static), or NULL:
+                                  TLS from the first byte */
     tc_timings timings;
 } tc_report;
 
@@ -439,6 +441,7 @@ typedef struct tc_render_vars {
     const char *chain_file;  /* the intermediates' file: "chain.pem" or the caller's file */
     const char *remedy;      /* a fix this finding knows to come first, or NULL:
                               * {remedy} opens a fix template */
+    const char *starttls;    /* "-starttls smtp" (s_client's option) or "" */
 } tc_render_vars;
 
 /* Renders a template: each {name} of tc_render_vars is replaced; "{{" is a
@@ -553,6 +556,20 @@ TC_MUST_USE tc_status tc_client_new(const tc_client_params *p,
 tc_client *tc_client_ref(tc_client *c);
 void tc_client_free(tc_client *c);
 
+/* STARTTLS: the plaintext dialogue a protocol speaks before TLS
+ * (csrc/core/conn/starttls.c).  The names are openssl s_client's
+ * -starttls names. */
+typedef enum tc_starttls {
+    TC_STARTTLS_NONE = 0,
+    TC_STARTTLS_SMTP, TC_STARTTLS_IMAP, TC_STARTTLS_POP3, TC_STARTTLS_FTP,
+    TC_STARTTLS_LDAP, TC_STARTTLS_POSTGRES, TC_STARTTLS_MYSQL, TC_STARTTLS_XMPP,
+    TC_STARTTLS__COUNT
+} tc_starttls;
+/* "smtp" for TC_STARTTLS_SMTP; NULL for NONE or an unknown value. */
+const char *tc_starttls_name(tc_starttls p);
+/* The protocol named name ("smtp", ...): 1 and *out set, or 0. */
+int tc_starttls_from_name(const char *name, tc_starttls *out);
+
 typedef struct tc_check_params {
     const char *host;          /* DNS name or IP literal to connect to (no brackets) */
     int port;
@@ -560,6 +577,7 @@ typedef struct tc_check_params {
     double timeout;            /* seconds, bounds DNS + connect + handshake */
     tc_verify_params verify;   /* hostname is filled from server_name/host */
     int probe;                 /* 1: after the check, survey the endpoint (report->probe) */
+    tc_starttls starttls;      /* plaintext preamble before TLS, TC_STARTTLS_NONE: none */
 } tc_check_params;
 
 /* One check as a non-blocking state machine (resolve, connect, handshake),

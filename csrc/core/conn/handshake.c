@@ -312,6 +312,16 @@ static void on_message(int write_p, int version, int content_type,
         hs->ticket_seen = 1;
 }
 
+tc_status tc_hs_no_alpn(tc_hs *hs, tc_error *err)
+{
+    /* SSL_set_alpn_protos returns 0 on success. */
+    if (hs->ssl == NULL || SSL_set_alpn_protos(hs->ssl, NULL, 0) != 0) {
+        ERR_clear_error();
+        return tc_error_set(err, TC_E_INTERNAL, "could not clear the ALPN list of a handshake");
+    }
+    return TC_OK;
+}
+
 tc_status tc_hs_init(tc_hs *hs, SSL_CTX *ctx, const char *sni, tc_error *err)
 {
     memset(hs, 0, sizeof(*hs));
@@ -769,16 +779,21 @@ static const struct banner_row {
     { "HTTP/", NULL, "it answered with plain HTTP: '", "'" },
     { "SSH-", NULL, "it is an SSH server (its banner: '", "')" },
     { "220", "FTP", "it is an FTP server (its banner: '",
-      "'); FTP over TLS starts in plain text with AUTH TLS, or uses the implicit FTPS port 990" },
+      "'); FTP over TLS starts in plain text with AUTH TLS (check it with starttls='ftp', "
+      "--starttls ftp), or uses the implicit FTPS port 990" },
     { "220", NULL, "it is an SMTP server (its banner: '",
-      "'); SMTP upgrades to TLS with STARTTLS (openssl s_client -starttls smtp), or uses port 465 for implicit TLS" },
+      "'); SMTP upgrades to TLS with STARTTLS (check it with starttls='smtp', --starttls smtp), "
+      "or uses port 465 for implicit TLS" },
     { "* OK", NULL, "it is an IMAP server (its banner: '",
-      "'); IMAP upgrades to TLS with STARTTLS, or uses port 993 for implicit TLS" },
+      "'); IMAP upgrades to TLS with STARTTLS (check it with starttls='imap', --starttls imap), "
+      "or uses port 993 for implicit TLS" },
     { "+OK", NULL, "it is a POP3 server (its banner: '",
-      "'); POP3 upgrades to TLS with STLS, or uses port 995 for implicit TLS" },
+      "'); POP3 upgrades to TLS with STLS (check it with starttls='pop3', --starttls pop3), "
+      "or uses port 995 for implicit TLS" },
     { "-ERR", NULL, "it answered with a text error line (as POP3 or Redis do): '", "'" },
     { "<?xml", "stream:stream", "it is an XMPP server (its greeting: '",
-      "'); XMPP upgrades to TLS with STARTTLS, or uses port 5223 for implicit TLS" },
+      "'); XMPP upgrades to TLS with STARTTLS (check it with starttls='xmpp', --starttls xmpp), "
+      "or uses port 5223 for implicit TLS" },
     { "<", NULL, "it answered with plain HTTP: a page without a status line, "
       "as HTTP/0.9 replies look: '", "'" },
     { "RFB ", NULL, "it is a VNC server (its banner: '", "')" },

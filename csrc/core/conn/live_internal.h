@@ -6,6 +6,8 @@
  *   handshake.c  the TLS client over memory BIOs: bytes in, bytes out, no
  *                sockets, so a fuzz target can drive it from an in-memory
  *                peer; SSL reasons, alerts and peer banners as data
+ *   starttls.c   the plaintext dialogue before TLS (STARTTLS and its kin):
+ *                bytes in, bytes out, no sockets, one table of dialogues
  *   live.c       tc_client and the tc_check state machine that joins them
  *                under one monotonic deadline
  */
@@ -145,6 +147,10 @@ TC_MUST_USE tc_status tc_hs_ctx_use_client_cert(SSL_CTX *ctx,
 TC_MUST_USE tc_status tc_hs_init(tc_hs *hs, SSL_CTX *ctx, const char *sni,
                                  tc_error *err);
 void tc_hs_clear(tc_hs *hs);
+/* Offers no ALPN protocol (the context offers h2 and http/1.1): after
+ * STARTTLS the protocol is the service's own, and servers such as Exim
+ * answer HTTP's names with the alert no_application_protocol. */
+TC_MUST_USE tc_status tc_hs_no_alpn(tc_hs *hs, tc_error *err);
 /* Remembers the first bytes only (the banner), without TLS. */
 void tc_hs_keep(tc_hs *hs, const unsigned char *p, size_t n);
 /* Hands bytes from the peer to TLS (and keeps the first ones). */
@@ -239,5 +245,63 @@ void tc_survey_record(tc_survey *s, const tc_hs *hs, int accepted);
  * no_forward_secrecy, weak_dh). */
 TC_MUST_USE tc_status tc_survey_findings(const tc_survey *s, tc_report *r,
                                          const tc_render_vars *base, tc_error *err);
+/* ------------------------------------------------------------------ */
+/* starttls.c                                                          */
+/* ------------------------------------------------------------------ */
+
+/* What the server may send before TLS, at most: the reply being read is
+ * held in TC_STLS_BUF bytes; a text line is at most STLS_LINE_MAX bytes
+ * (RFC 5321 allows 512); one reply, however many lines, at most
+ * STLS_REPLY_MAX bytes.  Past that it is not the protocol. */
+#define TC_STLS_BUF 16384
+#define STLS_LINE_MAX 4096
+#define STLS_REPLY_MAX (64 * 1024)
+/* The capabilities quoted from a reply, each cut at this many bytes. */
+#define STLS_OFFER_ITEM 60
+
+typedef enum tc_stls_result {
+    TC_STLS_WANT = 0,  /* needs more bytes from the peer (and maybe to send some) */
+    TC_STLS_DONE,      /* the server agreed: send what is queued, then start TLS */
+    TC_STLS_FAILED     /* verdict filled: a starttls_* kind */
+} tc_stls_result;
+
+typedef struct tc_stls {
+    tc_starttls proto;
+    int stage;                 /* the step of the dialogue in progress */
+    unsigned char *buf;        /* TC_STLS_BUF bytes, owned: the reply being read */
+    size_t len;
+    size_t reply_bytes;        /* bytes of the current reply so far */
+    int reply_lines;
+    unsigned long long bytes_in;
+    unsigned char out[512];    /* the command to send */
+    size_t out_len, out_off;
+    char domain[256];          /* the server's name (XMPP's to=) */
+    char code[3];              /* the reply code of a multi-line reply */
+    int need_seen;             /* the capability the step needs was listed */
+    int first_good;            /* a multi-line reply's first line was the good one */
+    const char *need_missing;  /* a capability an optional step did not list */
+    char line0[4 * 200 + 8];   /* the reply's first line, escaped */
+    char offered[400];         /* capabilities listed, escaped, ", "-separated */
+    int done, failed;
+} tc_stls;
+
+/* Starts the dialogue: the first command (if the client speaks first) is
+ * queued.  domain: the name verified (the server's). */
+TC_MUST_USE tc_status tc_stls_init(tc_stls *s, tc_starttls proto, const char *domain,
+                                   tc_error *err);
+void tc_stls_clear(tc_stls *s);
+/* Bytes from the peer: *used of them were taken (the rest, after DONE, is
+ * TLS; so are the tc_stls_leftover bytes). */
+tc_stls_result tc_stls_feed(tc_stls *s, const unsigned char *p, size_t n, size_t *used,
+                            tc_verdict *v);
+int tc_stls_done(const tc_stls *s);
+/* Bytes to send: borrowed pointer valid until the next call. */
+size_t tc_stls_out_peek(const tc_stls *s, const unsigned char **p);
+void tc_stls_out_consume(tc_stls *s, size_t n);
+/* After DONE: bytes the server sent after its last plaintext reply. */
+size_t tc_stls_leftover(const tc_stls *s, const unsigned char **p);
+/* Verdicts decided by the transport during the dialogue. */
+void tc_stls_verdict_closed(const tc_stls *s, int sys_errno, tc_verdict *v);
+void tc_stls_verdict_timeout(const tc_stls *s, double seconds, tc_verdict *v);
 
 #endif

@@ -102,7 +102,7 @@ static void buf_put(buf *b, const char *s, size_t n)
 static const struct { const char *name; size_t len; size_t off; } VARS[] = {
     VAR(cert), VAR(subject), VAR(issuer), VAR(not_before), VAR(not_after),
     VAR(days), VAR(hostname), VAR(detail), VAR(target), VAR(sni), VAR(trust),
-    VAR(leaf_file), VAR(chain_file), VAR(remedy),
+    VAR(leaf_file), VAR(chain_file), VAR(remedy), VAR(starttls),
 };
 #undef VAR
 
@@ -175,6 +175,11 @@ tc_status tc_report_add(tc_report *r, tc_kind kind, int depth,
     if (v.sni == NULL && r->server_name != NULL) {
         snprintf(sni, sizeof(sni), "-servername %s", r->server_name);
         v.sni = sni;
+    }
+    char starttls[40] = "";
+    if (v.starttls == NULL && r->starttls != NULL) {
+        snprintf(starttls, sizeof(starttls), "-starttls %s", r->starttls);
+        v.starttls = starttls;
     }
     if (v.leaf_file == NULL)
         v.leaf_file = r->file_arg ? r->file_arg : "leaf.pem";
