@@ -223,10 +223,11 @@ def test_notebook_timeline(pki):
     with serve(pki, "-tls1_2") as addr:
         r = probe_of(pki, addr)
     html = r._repr_html_()
-    assert '<svg data-role="timeline"' in html and "<script" not in html
-    # TCP plus two TLS round trips, each with its milliseconds.
-    assert html.count("<rect") == 3
+    assert html.count('<svg data-role="timeline"') == 2 and "<script" not in html
+    # Full: TCP plus two TLS round trips; resumed: TCP plus its handshake.
+    assert html.count("<rect") == 5
     assert f"{r.probe.rtt_ms:.1f} ms" in html
+    assert f"{r.probe.resumed_handshake_ms:.1f} ms measured" in html
 
 
 def test_resumption_tls13_ticket(pki):
