@@ -64,6 +64,10 @@ from .errors import (
     NoSharedCipher,
     NotTLS,
     OCSPStapleInvalid,
+    LegacyProtocolAccepted,
+    WeakCipherAccepted,
+    NoForwardSecrecy,
+    WeakDHGroup,
     PathLengthExceeded,
     ProfileDeviation,
     ProtocolVersionMismatch,
@@ -80,6 +84,7 @@ from .errors import (
 from .report import Problem, Report
 from ._ocsp import OCSPResponse
 from ._economics import handshake_cost
+from ._probe import Probe
 from ._diagnose import Diagnosis, diagnose, explaining
 
 __version__ = "0.1.0"
@@ -103,6 +108,7 @@ __all__ = [
     "Problem",
     "HostnameMatch",
     "OCSPResponse",
+    "Probe",
     "InvalidTargets",
     "Diagnosis",
     # versions

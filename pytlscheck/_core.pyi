@@ -76,6 +76,7 @@ class Result:
     client_certificate_requested: bool
     client_ca_names: List[str]
     peer_banner: Optional[str]
+    probe: Optional[Dict[str, Any]]
     timings: Dict[str, Optional[float]]
     #: the leaf's notAfter (Unix seconds), or None
     leaf_not_after: Optional[int]
@@ -99,7 +100,7 @@ class Batch:
             min_days: int = 30, min_remaining: float = 0.0, at: Optional[float] = None,
             purpose: int = ..., crls: Optional[Sequence[_Bytes]] = None,
             max_depth: int = -1, ekus: Optional[Sequence[str]] = None,
-            starttls: Optional[str] = None) -> None: ...
+            starttls: Optional[str] = None, probe: bool = False) -> None: ...
     def run(self, wait: float) -> List[Tuple[int, Union[Result, BaseException]]]:
         """Drives the checks with the GIL released until some complete or
         `wait` seconds pass; (tag, Result) per completed check, or
@@ -131,7 +132,8 @@ def check(client: Client, host: str, port: int, server_name: Optional[str] = Non
           timeout: float = 10.0, at: Optional[float] = None, purpose: int = ...,
           crls: Optional[Sequence[_Bytes]] = None, max_depth: int = -1,
           min_days: int = 30, min_remaining: float = 0.0,
-          ekus: Optional[Sequence[str]] = None, starttls: Optional[str] = None) -> Result: ...
+          ekus: Optional[Sequence[str]] = None, starttls: Optional[str] = None,
+          probe: bool = False) -> Result: ...
 def sigcache_stats() -> Dict[str, int]: ...
 def sigcache_clear() -> None: ...
 def mint(*, common_name: Optional[str] = None, organization: Optional[str] = None,

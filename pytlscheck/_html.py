@@ -190,6 +190,67 @@ def _diagnosis_html(report: Any) -> str:
             f'<div><strong>{_e(sentences[0])}</strong></div>{rows}</div>')
 
 
+def _timeline_svg(steps: List[Tuple[str, float]], scale: float, what: str, total: float) -> str:
+    """One handshake as a timeline (SVG, no script): each round trip a bar
+    as long as its milliseconds, labelled with them."""
+    width, height, x0 = 600, 46, 8
+    colours = ["#90a4ae", "#64b5f6", "#1e88e5", "#1565c0"]
+    out = [f'<svg data-role="timeline" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+           f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+           f'aria-label="{_e(what)}: {_e(f"{total:.1f}")} ms before the first request byte">']
+    x = float(x0)
+    for i, (label, ms) in enumerate(steps):
+        w = ms * scale
+        out.append(f'<rect x="{x:.1f}" y="4" width="{max(w - 2, 1):.1f}" height="18" '
+                   f'fill="{colours[min(i, len(colours) - 1)]}"><title>{_e(label)}: '
+                   f'{_e(f"{ms:.1f}")} ms</title></rect>')
+        out.append(f'<text x="{x + 3:.1f}" y="36" font-size="10" fill="#333">'
+                   f'{_e(label)} {_e(f"{ms:.1f}")} ms</text>')
+        x += w
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _timelines(p: Any) -> str:
+    """The full handshake (TCP, then each TLS round trip at the measured RTT)
+    next to the resumed one (TCP, then its measured handshake), on one scale."""
+    full = [("TCP connect", p.rtt_ms)]
+    for i in range(p.handshake_round_trips):
+        full.append(("HelloRetryRequest" if p.hello_retry_request and i == 0
+                     else "TLS handshake", p.rtt_ms))
+    resumed: List[Tuple[str, float]] = []
+    if p.resumption == "accepted" and p.resumed_handshake_ms is not None:
+        resumed = [("TCP connect", p.rtt_ms), ("resumed handshake", p.resumed_handshake_ms)]
+    longest = max(sum(ms for _, ms in full), sum(ms for _, ms in resumed) if resumed else 0) or 1.0
+    scale = (600 - 16) / longest
+    parts = [f'<div style="color:#555;font-size:12px">full handshake: '
+             f'{p.handshake_round_trips} round trip(s) of {p.rtt_ms:.1f} ms, cold start '
+             f'{p.cold_start_ms:.1f} ms</div>',
+             _timeline_svg(full, scale, "full handshake", sum(ms for _, ms in full))]
+    if resumed:
+        total = sum(ms for _, ms in resumed)
+        parts.append(f'<div style="color:#555;font-size:12px">resumed handshake '
+                     f'({_e(p.resumption_mechanism)}): {p.resumed_handshake_ms:.1f} ms measured'
+                     f'</div>')
+        parts.append(_timeline_svg(resumed, scale, "resumed handshake", total))
+    return "".join(parts)
+
+
+def _probe_html(report: Any) -> str:
+    p = getattr(report, "probe", None)
+    if p is None:
+        return ""
+    parts = ['<div data-role="probe" style="margin:6px 0">']
+    if p.rtt_ms is not None and p.handshake_round_trips is not None:
+        parts.append(_timelines(p))
+    accepted = [k for k, v in p.protocols.items() if v]
+    parts.append(f'<div style="{_MONO};color:#555">protocols: {_e(", ".join(accepted) or "none")}'
+                 f'; groups: {_e(", ".join(p.groups) or "none")}'
+                 f'; HTTP/2: {"yes" if p.http2 else "no"}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
 def _report_html(report: Any) -> str:
 
     now, elsewhen = checked_at(report)
@@ -208,6 +269,7 @@ def _report_html(report: Any) -> str:
             COLOURS["error" if report.ocsp.status == "revoked" else "warning"]
         parts.append(f'<div data-role="ocsp" style="color:{colour};margin-bottom:6px">'
                      f'{_e(staple)}</div>')
+    parts.append(_probe_html(report))
     parts.append(_diagnosis_html(report))
     trust = getattr(report, "trust", None)
     if trust:

@@ -327,6 +327,8 @@ def render_report(report: Any, *, color: bool = False, width: Optional[int] = No
         for i, cert in enumerate(chain):
             status = bad_fps.get(cert.fingerprint_sha256)
             lines += _cert_lines(cert, i, st, width, status, now)
+    for line in probe_sections(report):
+        lines.append("  " + line if line else line)
     problems = list(report.problems)
     if problems:
         lines.append("  Problems:")
@@ -447,6 +449,112 @@ def verdict_sentence(self: Any) -> str:
                 "today, but needs attention.")
     return f"OK: {what} passes every check."
 
+#: The connection rate the explanation prices handshakes at (the lesson's).
+ECONOMICS_CONNECTIONS_PER_DAY = 1_000_000
+
+
+def _ms(value: Optional[float]) -> str:
+    """Milliseconds with three significant digits (0.045, 1.23, 80.1)."""
+    return "?" if value is None else f"{value:.3g}" if value < 100 else f"{value:.0f}"
+
+
+def probe_sections(report: Any) -> List[str]:
+    """The probe's two sections, "Handshake economics" and "Protocol
+    support", the same in explain() and the CLI's text; [] without a probe."""
+    p = getattr(report, "probe", None)
+    if p is None:
+        return []
+    out = ["Handshake economics:"]
+    if p.rtt_ms is None or p.handshake_round_trips is None:
+        out += _wrap_long("Not measured: no handshake with the server completed, so there "
+                          "is no round-trip time or round-trip count to price.", "  ")
+    else:
+        rt = p.handshake_round_trips
+        why = ("TLS 1.3 after a HelloRetryRequest" if p.hello_retry_request
+               else "TLS 1.3" if rt == 1 else str(report.protocol or "TLS 1.2"))
+        out += _wrap_long(
+            f"Round-trip time: about {_ms(p.rtt_ms)} ms (the fastest TCP connect of the "
+            f"probe's {p.connections} connections).", "  ")
+        out += _wrap_long(
+            f"A new connection's handshake takes {_plural(rt, 'round trip')} ({why}) before "
+            f"the first request byte can be sent; with TCP's own round trip a cold start "
+            f"costs about {_ms(p.cold_start_ms)} ms.", "  ")
+        if p.hello_retry_request:
+            group = p.hrr_group or "another group"
+            out += _wrap_long(
+                f"The server answered with a HelloRetryRequest: it wanted the key exchange "
+                f"group {group}, so the client's first key share was wasted and every new "
+                f"connection pays one extra round trip. Making {group} the client's first "
+                f"choice, or letting the server accept X25519, saves it.", "  ")
+        daily = p.handshake_cost(ECONOMICS_CONNECTIONS_PER_DAY)
+        out += _wrap_long(
+            f"At {ECONOMICS_CONNECTIONS_PER_DAY:,} new connections a day that is "
+            f"{daily:,.0f} s of client waiting per day ({rt} x {_ms(p.rtt_ms)} ms each); "
+            f"resumed connections and requests on a kept-alive connection pay about nothing.",
+            "  ")
+        mech = {"ticket": "a session ticket", "session_id": "a session id"}.get(
+            p.resumption_mechanism or "", "a session")
+        if p.resumption == "accepted":
+            life = (f"; the ticket's lifetime hint is {p.ticket_lifetime_s} s"
+                    if p.ticket_lifetime_s is not None else "")
+            resumed = p.handshake_cost(ECONOMICS_CONNECTIONS_PER_DAY, 0.8)
+            out += _wrap_long(
+                f"Session resumption: accepted ({mech}): a returning client's resumed "
+                f"handshake took {_plural(p.resumed_round_trips or 1, 'round trip')} "
+                f"({_ms(p.resumed_handshake_ms)} ms measured){life}. With 80% of connections "
+                f"resumed the daily wait above drops to {resumed:,.0f} s.", "  ")
+        elif p.resumption == "refused":
+            out += _wrap_long(
+                f"Session resumption: refused. The server issued {mech} but did a full "
+                f"handshake when it was offered back, so every returning client pays the "
+                f"full handshake again (a session cache that is off or too small, or "
+                f"tickets the server cannot decrypt, such as a key per process).", "  ")
+        elif p.resumption == "unsupported":
+            out += _wrap_long(
+                "Session resumption: unsupported. The server issued neither a session "
+                "ticket nor a session id, so every connection pays the full handshake "
+                "(nginx: ssl_session_cache shared:SSL:10m; ssl_session_tickets on).", "  ")
+        caveat = ("early data can be replayed by an attacker, so only idempotent "
+                  "requests (GET, HEAD) may go in it, never a payment or any other "
+                  "non-idempotent request")
+        if p.early_data == "accepted":
+            out += _wrap_long(
+                f"0-RTT: accepted (up to {p.max_early_data:,} bytes): a returning client "
+                f"can send its first request with its first packet, about 0 round trips of "
+                f"handshake wait; {caveat}.", "  ")
+        elif p.early_data == "rejected":
+            out += _wrap_long(
+                f"0-RTT: rejected. The ticket allows {p.max_early_data:,} bytes of early "
+                f"data, but the early bytes the probe sent were refused (they must be sent "
+                f"again after the handshake); {caveat}.", "  ")
+        elif p.early_data == "unsupported":
+            out += _wrap_long("0-RTT: unsupported (the server's tickets allow no early "
+                              "data).", "  ")
+        if p.http2:
+            out += _wrap_long("HTTP/2: the server selects h2 by ALPN, so one connection can "
+                              "carry many requests and later requests pay no handshake.", "  ")
+        else:
+            out += _wrap_long("HTTP/2: the server does not select h2 by ALPN; clients need "
+                              "keep-alive (or more connections) to avoid new handshakes.", "  ")
+    out.append("")
+    out.append("Protocol support:")
+    names = {"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2", "TLSv1.3": "TLS 1.3"}
+    for proto, ok in p.protocols.items():
+        suites = p.cipher_suites.get(proto) or []
+        if ok:
+            line = f"{names[proto]}: accepted" + (f"; suites: {', '.join(suites)}" if suites else "")
+        else:
+            line = f"{names[proto]}: refused"
+        out += _wrap_long(line + ".", "  ")
+    if p.groups:
+        out += _wrap_long(f"Key-exchange groups accepted: {', '.join(p.groups)}.", "  ")
+    if not p.complete:
+        out += _wrap_long("The survey was cut short (its budget of 32 connections or the "
+                          "timeout): the lists above are what it found, not everything "
+                          "the server accepts.", "  ")
+    return out
+
+
 def explain(self: Any) -> str:
     """A plain-English explanation a person new to TLS can act on:
     the verdict, what was checked, then each problem with what is wrong,
@@ -463,6 +571,10 @@ def explain(self: Any) -> str:
         out += _wrap_long(primer, "")
     out.append("")
     out += _explain_checked(self)
+    probe = probe_sections(self)
+    if probe:
+        out.append("")
+        out += probe
     if self.problems:
         out.append("")
         out.append("What is wrong (most fundamental first: fix the first one first):"

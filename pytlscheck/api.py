@@ -465,7 +465,8 @@ def _client(trust: Any, client_cert: Any, client_key: Any) -> Any:
 def check(target: str, port: Optional[int] = None, *, server_name: Optional[str] = None,
           trust: TrustInput = None, timeout: float = _defaults.TIMEOUT, min_days: Optional[int] = _defaults.MIN_DAYS,
           min_remaining: Optional[float] = None, client_cert: Any = None,
-          client_key: Any = None, starttls: Union[None, bool, str] = None) -> Report:
+          client_key: Any = None, starttls: Union[None, bool, str] = None,
+          probe: bool = False) -> Report:
     """Connects to a TLS endpoint and reports everything wrong with it.
 
     ``target``: ``host``, ``host:port``, ``[v6addr]:port``, an IP address, an
@@ -480,7 +481,12 @@ def check(target: str, port: Optional[int] = None, *, server_name: Optional[str]
     first byte; None (default) to choose by the URL's scheme, else by the
     port (25 and 587 smtp, 143 imap, 110 pop3, 21 ftp, 389 ldap, 5432
     postgres, 3306 mysql, 5222 xmpp).  ``report.starttls`` says which was
-    used (docs/starttls.md).  ``server_name``: the name sent as SNI and verified, when
+    used (docs/starttls.md).  ``probe=True``: after the check, a bounded
+    survey of the endpoint (at most 32 short connections, one at a time,
+    within ``timeout``) fills ``report.probe`` (:class:`Probe`: round trips,
+    RTT, resumption, 0-RTT, protocols, cipher suites, groups; docs/probe.md)
+    and may add the warnings legacy_protocol, weak_cipher, no_forward_secrecy,
+    weak_dh.  ``server_name``: the name sent as SNI and verified, when
     it differs from where you connect (connect to 10.0.0.5, verify
     ``api.internal``).  ``trust`` as for :func:`verify_chain`.
     ``timeout`` (seconds) bounds the whole check: DNS, connect, handshake.
@@ -498,7 +504,8 @@ def check(target: str, port: Optional[int] = None, *, server_name: Optional[str]
     store, client = _client(trust, client_cert, client_key)
     checked_at = datetime.now(timezone.utc)
     result = _core.check(client, tgt.host, tgt.port, server_name=sni, timeout=float(timeout),
-                         min_days=days, min_remaining=frac, starttls=tgt.starttls)
+                         min_days=days, min_remaining=frac, starttls=tgt.starttls,
+                         probe=bool(probe))
     return Report(result, trust=store.description, checked_at=checked_at,
                   trust_store=store.sources)
 
@@ -506,7 +513,8 @@ def check(target: str, port: Optional[int] = None, *, server_name: Optional[str]
 def verify(target: str, port: Optional[int] = None, *, server_name: Optional[str] = None,
            trust: TrustInput = None, timeout: float = _defaults.TIMEOUT, min_days: Optional[int] = _defaults.MIN_DAYS,
            min_remaining: Optional[float] = None, client_cert: Any = None,
-           client_key: Any = None, starttls: Union[None, bool, str] = None) -> Report:
+           client_key: Any = None, starttls: Union[None, bool, str] = None,
+          probe: bool = False) -> Report:
     """Like :func:`check`, but raises the exception of the first error.
 
     It also raises :class:`~pytlscheck.CertificateExpiresSoon` when a
@@ -521,7 +529,8 @@ def verify(target: str, port: Optional[int] = None, *, server_name: Optional[str
     """
     report = check(target, port, server_name=server_name, trust=trust, timeout=timeout,
                    min_days=min_days, min_remaining=min_remaining, client_cert=client_cert,
-                   client_key=client_key, starttls=starttls).raise_for_problems()
+                   client_key=client_key, starttls=starttls,
+                   probe=probe).raise_for_problems()
     # Errors first (above); then the expiry window the caller asked for.
     for p in report.problems:
         if p.kind == "expires_soon":

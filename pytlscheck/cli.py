@@ -204,6 +204,11 @@ subcommands: 'pytlscheck file CHAIN.pem' verifies a chain file offline;
     check.add_argument("--timeout", metavar="S", type=_timeout_arg, default=_defaults.TIMEOUT,
                        help="seconds allowed for each check: DNS, connect and handshake "
                             "(default 10)")
+    check.add_argument("--probe", action="store_true",
+                       help="also survey the endpoint: round trips, RTT and cold start, "
+                            "resumption, 0-RTT, TLS versions, cipher suites and groups "
+                            "accepted (at most 32 short connections, one at a time; "
+                            "docs/probe.md)")
     check.add_argument("--client-cert", metavar="FILE",
                        help="client certificate (PEM, with its chain) for mutual TLS")
     check.add_argument("--client-key", metavar="FILE",
@@ -473,7 +478,8 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     kwargs = dict(server_name=args.server_name, trust=args.trust, timeout=args.timeout,
                   min_days=args.min_days, min_remaining=args.min_remaining,
                   client_cert=args.client_cert, client_key=args.client_key,
-                  concurrency=args.concurrency, starttls=args.starttls)
+                  concurrency=args.concurrency, starttls=args.starttls,
+                  probe=args.probe)
     progress = _Progress(len(targets))
 
     def step(done: int, total: int) -> None:

@@ -30,7 +30,8 @@ Hierarchy::
         +-- StartTLSProtocolMismatch, StartTLSUnavailable, StartTLSRefused
         |   (the plaintext dialogue before TLS: docs/starttls.md)
         +-- ClientCertificateRequested, ClientCertificateNotAccepted,
-        |   OCSPStapleInvalid (warnings)
+        |   OCSPStapleInvalid, LegacyProtocolAccepted, WeakCipherAccepted,
+        |   NoForwardSecrecy, WeakDHGroup (warnings; the last four from the probe)
         +-- HandshakeTimedOut (also TimeoutError)
 
 The connection exceptions also derive from the matching built-in, so an
@@ -83,6 +84,10 @@ __all__ = [
     "ClientCertificateRequested",
     "ClientCertificateNotAccepted",
     "OCSPStapleInvalid",
+    "LegacyProtocolAccepted",
+    "WeakCipherAccepted",
+    "NoForwardSecrecy",
+    "WeakDHGroup",
     "ConnectionProblem",
     "DNSLookupFailed",
     "ConnectionRefused",
@@ -355,6 +360,24 @@ class ClientCertificateNotAccepted(HandshakeProblem):
 class OCSPStapleInvalid(HandshakeProblem):
     """A warning: the OCSP response the server staples cannot be relied on
     (unreadable, not verifying, about another certificate, or stale)."""
+
+
+class LegacyProtocolAccepted(HandshakeProblem):
+    """A warning (probe): the server still accepts TLS 1.0 or TLS 1.1."""
+
+
+class WeakCipherAccepted(HandshakeProblem):
+    """A warning (probe): the server accepts a NULL, anonymous, EXPORT, RC4,
+    DES or 3DES cipher suite."""
+
+
+class NoForwardSecrecy(HandshakeProblem):
+    """A warning (probe): the server accepts a TLS 1.2 suite without ECDHE or
+    DHE key exchange."""
+
+
+class WeakDHGroup(HandshakeProblem):
+    """A warning (probe): the server's DHE suites use a group under 2048 bits."""
 
 
 class HandshakeTimedOut(HandshakeProblem, TimeoutError):

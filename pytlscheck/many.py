@@ -48,7 +48,7 @@ ASYNC_CONCURRENCY = 256
 
 #: The options a target may set for itself in a ``(target, options)`` pair.
 TARGET_OPTIONS = ("port", "server_name", "trust", "timeout", "min_days", "min_remaining",
-                  "client_cert", "client_key", "starttls")
+                  "client_cert", "client_key", "starttls", "probe")
 
 # How long the driver waits in C before looking at signals, cancellation
 # and the queue again (seconds).
@@ -69,12 +69,12 @@ class _Job:
     """One check, ready for the core."""
 
     __slots__ = ("index", "label", "host", "port", "server_name", "timeout", "days",
-                 "frac", "client", "trust", "starttls")
+                 "frac", "client", "trust", "starttls", "probe")
 
     def __init__(self, index: int, label: str, host: str, port: int,
                  server_name: Optional[str], timeout: float, days: int, frac: float,
                  client: Any, trust: Tuple[str, Tuple[str, ...]],
-                 starttls: Optional[str] = None) -> None:
+                 starttls: Optional[str] = None, probe: bool = False) -> None:
         self.index = index
         self.label = label
         self.host = host
@@ -86,10 +86,11 @@ class _Job:
         self.client = client
         self.trust = trust          # (description, sources) of the store
         self.starttls = starttls
+        self.probe = probe
 
     def add_to(self, batch: Any, tag: int) -> None:
         batch.add(tag, self.client, self.host, self.port, self.server_name, self.timeout,
-                  self.days, self.frac, starttls=self.starttls)
+                  self.days, self.frac, starttls=self.starttls, probe=self.probe)
 
 
 _timeout = _defaults.timeout_seconds
@@ -108,7 +109,8 @@ def _key(value: Any) -> Hashable:
 class _Settings:
     """Validated options shared by the targets that use them."""
 
-    __slots__ = ("port", "server_name", "timeout", "days", "frac", "client", "trust", "starttls")
+    __slots__ = ("port", "server_name", "timeout", "days", "frac", "client", "trust", "starttls",
+                 "probe")
 
     def __init__(self, opts: Mapping[str, Any],
                  clients: Dict[Hashable, Tuple[Any, Tuple[str, Tuple[str, ...]]]]) -> None:
@@ -119,6 +121,7 @@ class _Settings:
                             if sni is not None else None)
         self.starttls = opts.get("starttls")
         _starttls_arg(self.starttls)     # a bad batch-wide value raises here
+        self.probe = bool(opts.get("probe", False))
         self.timeout = _timeout(opts.get("timeout", _defaults.TIMEOUT))
         self.days, self.frac = _window(opts.get("min_days", _defaults.MIN_DAYS), opts.get("min_remaining"))
         trust, cert, key = opts.get("trust"), opts.get("client_cert"), opts.get("client_key")
@@ -176,7 +179,7 @@ def _prepare(targets: Iterable[Target], options: Mapping[str, Any]) -> List[_Job
                     keep.append(own)
             tgt = parse_target(target, st.port, st.starttls)
             jobs.append(_Job(index, target, tgt.host, tgt.port, st.server_name, st.timeout,
-                             st.days, st.frac, st.client, st.trust, tgt.starttls))
+                             st.days, st.frac, st.client, st.trust, tgt.starttls, st.probe))
         except (ValueError, TypeError, OSError) as e:
             invalid.append((index, item, str(e)))
     if invalid:
@@ -203,10 +206,12 @@ def _split(item: Any) -> Tuple[str, Optional[Mapping[str, Any]]]:
 
 def _options(port: Optional[int], server_name: Optional[str], trust: TrustInput,
              timeout: float, min_days: Optional[int], min_remaining: Optional[float],
-             client_cert: Any, client_key: Any, starttls: Any = None) -> Dict[str, Any]:
+             client_cert: Any, client_key: Any, starttls: Any = None,
+             probe: bool = False) -> Dict[str, Any]:
     return {"port": port, "server_name": server_name, "trust": trust, "timeout": timeout,
             "min_days": min_days, "min_remaining": min_remaining,
-            "client_cert": client_cert, "client_key": client_key, "starttls": starttls}
+            "client_cert": client_cert, "client_key": client_key, "starttls": starttls,
+            "probe": probe}
 
 
 def _concurrency(value: Any, n: int) -> int:
@@ -267,7 +272,7 @@ def check_many(targets: Iterable[Target], *, concurrency: int = DEFAULT_CONCURRE
                server_name: Optional[str] = None, trust: TrustInput = None,
                timeout: float = _defaults.TIMEOUT, min_days: Optional[int] = _defaults.MIN_DAYS,
                min_remaining: Optional[float] = None, client_cert: Any = None,
-               client_key: Any = None, starttls: Union[None, bool, str] = None) -> List[Report]:
+               client_key: Any = None, starttls: Union[None, bool, str] = None, probe: bool = False) -> List[Report]:
     """Checks many TLS endpoints at once; returns their reports in input order.
 
     ``targets``: any iterable of targets as for :func:`~pytlscheck.check`
@@ -275,7 +280,7 @@ def check_many(targets: Iterable[Target], *, concurrency: int = DEFAULT_CONCURRE
     URL), or of ``(target, options)`` pairs whose dict overrides the
     batch's options for that target: ``port``, ``server_name``, ``trust``,
     ``timeout``, ``min_days``, ``min_remaining``, ``client_cert``,
-    ``client_key``, ``starttls``.  HTTPS, SMTP, PostgreSQL, ... targets mix
+    ``client_key``, ``starttls``, ``probe``.  HTTPS, SMTP, PostgreSQL, ... targets mix
     freely: each one's STARTTLS dialogue runs in the same driver.  It is read to the end before anything starts.
 
     ``concurrency``: at most this many checks in flight (default 256).
@@ -293,7 +298,7 @@ def check_many(targets: Iterable[Target], *, concurrency: int = DEFAULT_CONCURRE
     an ``OSError`` (EMFILE) names the limit.
     """
     jobs = _prepare(targets, _options(port, server_name, trust, timeout, min_days,
-                                      min_remaining, client_cert, client_key, starttls))
+                                      min_remaining, client_cert, client_key, starttls, probe))
     n = len(jobs)
     reports: List[Optional[Report]] = [None] * n
     done = 0
@@ -314,7 +319,8 @@ def iter_check_many(targets: Iterable[Target], *, concurrency: int = DEFAULT_CON
                     timeout: float = _defaults.TIMEOUT, min_days: Optional[int] = _defaults.MIN_DAYS,
                     min_remaining: Optional[float] = None, client_cert: Any = None,
                     client_key: Any = None,
-                    starttls: Union[None, bool, str] = None) -> Generator[Tuple[int, Report], None, None]:
+                    starttls: Union[None, bool, str] = None,
+                    probe: bool = False) -> Generator[Tuple[int, Report], None, None]:
     """Like :func:`check_many`, but yields ``(index, report)`` as each
     check completes (``index`` is the target's position in ``targets``).
 
@@ -329,7 +335,7 @@ def iter_check_many(targets: Iterable[Target], *, concurrency: int = DEFAULT_CON
     every socket.
     """
     jobs = _prepare(targets, _options(port, server_name, trust, timeout, min_days,
-                                      min_remaining, client_cert, client_key, starttls))
+                                      min_remaining, client_cert, client_key, starttls, probe))
     k = _concurrency(concurrency, max(1, len(jobs)))
     return _iterate(jobs, k, progress)
 
@@ -401,7 +407,7 @@ async def check_many_async(targets: Iterable[Target], *,
                            timeout: float = _defaults.TIMEOUT, min_days: Optional[int] = _defaults.MIN_DAYS,
                            min_remaining: Optional[float] = None, client_cert: Any = None,
                            client_key: Any = None,
-                           starttls: Union[None, bool, str] = None) -> List[Report]:
+                           starttls: Union[None, bool, str] = None, probe: bool = False) -> List[Report]:
     """:func:`check_many` for asyncio: ``await check_many_async(targets)``.
 
     The batch (validation included) runs in one worker thread that drives
@@ -413,7 +419,7 @@ async def check_many_async(targets: Iterable[Target], *,
     """
     loop = asyncio.get_running_loop()
     opts = _options(port, server_name, trust, timeout, min_days, min_remaining,
-                    client_cert, client_key, starttls)
+                    client_cert, client_key, starttls, probe)
     fut: "asyncio.Future[List[Report]]" = loop.create_future()
     stop = threading.Event()
     holder: List[Any] = []
@@ -564,7 +570,8 @@ async def check_async(target: str, port: Optional[int] = None, *,
                       server_name: Optional[str] = None, trust: TrustInput = None,
                       timeout: float = _defaults.TIMEOUT, min_days: Optional[int] = _defaults.MIN_DAYS,
                       min_remaining: Optional[float] = None, client_cert: Any = None,
-                      client_key: Any = None, starttls: Union[None, bool, str] = None) -> Report:
+                      client_key: Any = None, starttls: Union[None, bool, str] = None,
+                      probe: bool = False) -> Report:
     """:func:`~pytlscheck.check` for asyncio: ``await check_async(target)``.
 
     Same arguments, same report, same errors (bad arguments raise at once,
@@ -575,10 +582,10 @@ async def check_async(target: str, port: Optional[int] = None, *,
     task cancellation) drops the check and closes its socket.
     """
     opts = _options(port, server_name, trust, timeout, min_days, min_remaining,
-                    client_cert, client_key, starttls)
+                    client_cert, client_key, starttls, probe)
     clients: Dict[Hashable, Tuple[Any, Tuple[str, Tuple[str, ...]]]] = {}
     st = _Settings(opts, clients)
     tgt = parse_target(target, port, starttls)
     job = _Job(0, target, tgt.host, tgt.port, st.server_name, st.timeout, st.days, st.frac,
-               st.client, st.trust, tgt.starttls)
+               st.client, st.trust, tgt.starttls, st.probe)
     return await _driver(asyncio.get_running_loop()).submit(job)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, 
 
 from . import _core, _html, _text, _words
 from ._ocsp import OCSPResponse
+from ._probe import Probe
 from ._words import days_until
 from .certificate import Certificate, iso, utc_datetime
 from .errors import KINDS, TLSCheckError, exception_for
@@ -209,6 +210,7 @@ _FROM_MAPPING: Dict[str, Callable[[Any], Any]] = {
 # a Python object of the package's.
 _OBJECTS: Dict[str, Callable[[Any], Any]] = {
     "ocsp": OCSPResponse._from_core,
+    "probe": Probe._from_core,
 }
 
 
@@ -314,6 +316,8 @@ class Report:
         ocsp_stapled: bool
         #: the stapled OCSP response, read and verified; None when none was stapled
         ocsp: Optional[OCSPResponse]
+        #: what check(..., probe=True) measured; None without the probe
+        probe: Optional[Probe]
         client_certificate_requested: bool
         client_ca_names: List[str]
         peer_banner: Optional[str]
@@ -464,6 +468,7 @@ class Report:
             "alpn": self.alpn,
             "ocsp_stapled": self.ocsp_stapled,
             "ocsp": None if self.ocsp is None else self.ocsp.to_dict(),
+            "probe": None if self.probe is None else self.probe.to_dict(),
             "client_certificate_requested": self.client_certificate_requested,
             "client_ca_names": list(self.client_ca_names),
             "peer_banner": self.peer_banner,

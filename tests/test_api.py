@@ -276,7 +276,7 @@ def test_signatures_are_as_documented():
         sig = inspect.signature(f)
         assert list(sig.parameters) == ["target", "port", "server_name", "trust", "timeout",
                                         "min_days", "min_remaining", "client_cert", "client_key",
-                                        "starttls"]
+                                        "starttls", "probe"]
         assert sig.parameters["timeout"].default == 10.0
         assert sig.parameters["min_days"].default == 30
 

@@ -55,6 +55,7 @@ def test_every_issue_kind_is_in_the_table():
     assert ISSUE_KINDS <= set(pytlscheck.KINDS)
     assert [k for k, v in pytlscheck.KINDS.items() if v.severity == "warning"] == [
         "expires_soon", "profile_deviation", "revocation_not_checked", "ocsp_staple_invalid",
+        "legacy_protocol", "weak_cipher", "no_forward_secrecy", "weak_dh",
         "client_certificate_requested",
         "client_certificate_not_accepted",
         "chain_wrong_order", "chain_duplicates", "chain_unneeded_certificates",

@@ -19,7 +19,7 @@ OUT = ROOT / "pytlscheck" / "json_schema.json"
 
 # Sections of the doc and the $defs name each becomes.
 SECTIONS = {"Top level": None, "Summary": "Summary", "Report": "Report",
-            "Problem": "Problem", "OCSP response": "OCSPResponse", "Diagnosis": "Diagnosis", "Certificate": "Certificate",
+            "Problem": "Problem", "OCSP response": "OCSPResponse", "Probe": "Probe", "Diagnosis": "Diagnosis", "Certificate": "Certificate",
             "Demo result": "DemoResult"}
 # Keys whose values are documented sections (their items, for arrays).
 REFS = {
@@ -38,9 +38,17 @@ REFS = {
     ("DemoResult", "report"): {"$ref": "#/$defs/Report"},
     ("Report", "diagnosis"): {"$ref": "#/$defs/Diagnosis"},
     ("Report", "ocsp"): {"$ref": "#/$defs/OCSPResponse"},
+    ("Report", "probe"): {"$ref": "#/$defs/Probe"},
+    ("Probe", "protocols"): {"properties": {
+        k: {"type": "boolean"} for k in ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")},
+        "required": ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"], "additionalProperties": False},
+    ("Probe", "cipher_suites"): {"properties": {
+        k: {"type": "array", "items": {"type": "string"}}
+        for k in ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")},
+        "required": ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"], "additionalProperties": False},
 }
 TYPES = {
-    "string": "string", "integer": "integer", "boolean": "boolean",
+    "string": "string", "integer": "integer", "number": "number", "boolean": "boolean",
     "object": "object", "array": "array",
 }
 # Keys present only in some documents (the rest are always there).

@@ -366,8 +366,9 @@ static PyObject *Batch_add(PyObject *op, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"tag", "client", "host", "port", "server_name", "timeout",
                              "min_days", "min_remaining", "at", "purpose", "crls",
-                             "max_depth", "ekus", "starttls", NULL};
+                             "max_depth", "ekus", "starttls", "probe", NULL};
     BatchObject *self = (BatchObject *)op;
+    int probe = 0;
     unsigned long long tag;
     PyObject *client_obj, *at = Py_None, *crls = Py_None, *ekus = Py_None;
     const char *host, *server_name = NULL, *starttls = NULL;
@@ -378,10 +379,10 @@ static PyObject *Batch_add(PyObject *op, PyObject *args, PyObject *kwargs)
     tc_error err;
     tc_status st;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "KOsi|zdidOiOiOz:add", kwlist, &tag,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "KOsi|zdidOiOiOzp:add", kwlist, &tag,
                                      &client_obj, &host, &port, &server_name, &timeout,
                                      &min_days, &min_remaining, &at, &purpose, &crls,
-                                     &max_depth, &ekus, &starttls))
+                                     &max_depth, &ekus, &starttls, &probe))
         return NULL;
     if (closed(self))
         return NULL;
@@ -394,6 +395,7 @@ static PyObject *Batch_add(PyObject *op, PyObject *args, PyObject *kwargs)
     if (tcpy_check_params(&cp, &vp, host, port, server_name, timeout, at, purpose, crls,
                           max_depth, min_days, min_remaining, ekus, starttls) < 0)
         return NULL;
+    cp.probe = probe;
     tc_error_clear(&err);
     /* Copies everything: vp can go at once. */
     st = tc_multi_add(self->d->multi, client, &cp, (uint64_t)tag, &err);
@@ -627,7 +629,7 @@ static PyMethodDef Batch_methods[] = {
     {"add", KW(Batch_add), METH_VARARGS | METH_KEYWORDS,
      "add(tag, client, host, port, server_name=None, timeout=10.0, min_days=30,\n"
      "    min_remaining=0.0, at=None, purpose=0, crls=None, max_depth=-1, ekus=None,\n"
-     "    starttls=None)\n\n"
+     "    starttls=None, probe=False)\n\n"
      "Queues one check; thread-safe.  Its machine starts when a slot frees up."},
     {"run", Batch_run, METH_O,
      "run(wait: float) -> list[tuple[int, Result | Exception]]\n\n"

@@ -662,8 +662,9 @@ static PyObject *core_check(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"client", "host", "port", "server_name", "timeout",
                              "at", "purpose", "crls", "max_depth", "min_days",
-                             "min_remaining", "ekus", "starttls", NULL};
+                             "min_remaining", "ekus", "starttls", "probe", NULL};
     PyObject *client_obj, *at = Py_None, *crls = Py_None, *ekus = Py_None;
+    int probe = 0;
     const char *host, *server_name = NULL, *starttls = NULL;
     int port, purpose = TC_PURPOSE_SERVER, max_depth = -1, min_days = 30;
     double timeout = 10.0, min_remaining = 0.0;
@@ -673,14 +674,16 @@ static PyObject *core_check(PyObject *module, PyObject *args, PyObject *kwargs)
     vparams vp;
     PyObject *result = NULL;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!si|zdOiOiidOz:check", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!si|zdOiOiidOzp:check", kwlist,
                                      state->Client_Type, &client_obj, &host, &port,
                                      &server_name, &timeout, &at, &purpose, &crls,
-                                     &max_depth, &min_days, &min_remaining, &ekus, &starttls))
+                                     &max_depth, &min_days, &min_remaining, &ekus, &starttls,
+                                     &probe))
         return NULL;
     if (tcpy_check_params(&cp, &vp, host, port, server_name, timeout, at, purpose, crls,
                           max_depth, min_days, min_remaining, ekus, starttls) < 0)
         return NULL;
+    cp.probe = probe;
     /* The whole check (DNS, connect, handshake, verification) runs without
      * the GIL: many Python threads can check endpoints at once. */
     if (run_check(((ClientObject *)client_obj)->client, &cp, &report) < 0)
@@ -801,7 +804,7 @@ static PyMethodDef core_methods[] = {
     {"check", KW(core_check), METH_VARARGS | METH_KEYWORDS,
      "check(client, host, port, server_name=None, timeout=10.0, at=None, purpose=0,\n"
      "      crls=None, max_depth=-1, min_days=30, min_remaining=0.0, ekus=None,\n"
-     "      starttls=None) -> dict\n\n"
+     "      starttls=None, probe=False) -> dict\n\n"
      "One live check, run with the GIL released."},
     {"sigcache_stats", core_sigcache_stats, METH_NOARGS,
      "sigcache_stats() -> {'hits': n, 'misses': n}\n\nHow often a CA certificate's signature "

@@ -35,8 +35,15 @@
  *   F_TIMINGS  {"dns", "connect", "handshake", "total"}: milliseconds or None
  *   F_OCSP     the stapled response judged: {"status", "reason", "error": str
  *              or None, "verified": bool, "this_update", "next_update",
- *              "revoked_at": Unix seconds or None}, or None */
-enum { F_STR, F_INT0, F_PORT, F_BOOL, F_STRLIST, F_TIMINGS, F_OCSP };
+ *              "revoked_at": Unix seconds or None}, or None
+ *   F_PROBE    the probe's findings: {"rtt_ms", "handshake_round_trips",
+ *              "hello_retry_request", "hrr_group", "protocols": {version:
+ *              bool}, "cipher_suites": {version: [str]}, "groups", "http2",
+ *              "connections", "complete", "dh_min_bits", "resumption",
+ *              "resumption_mechanism", "resumed_handshake_ms",
+ *              "resumed_round_trips", "ticket_lifetime_s", "early_data",
+ *              "max_early_data"}, or None */
+enum { F_STR, F_INT0, F_PORT, F_BOOL, F_STRLIST, F_TIMINGS, F_OCSP, F_PROBE };
 
 /* X(name, how, value in the tc_report r) */
 #define REPORT_FIELDS(X)                                                   \
@@ -57,6 +64,7 @@ enum { F_STR, F_INT0, F_PORT, F_BOOL, F_STRLIST, F_TIMINGS, F_OCSP };
     X(peer_banner, F_STR, r->peer_banner)                                  \
     X(starttls, F_STR, r->starttls)                                        \
     X(ocsp, F_OCSP, r->ocsp)                                               \
+    X(probe, F_PROBE, r->probe)                                            \
     X(timings, F_TIMINGS, &r->timings)
 
 #define AS_ENUM(name, how, value) FIELD_##name,
@@ -196,6 +204,47 @@ static void put_F_OCSP(builder *b, slot *s, const tc_ocsp *o)
         .has = { o->has_this_update, o->has_next_update, o->has_revoked_at },
         .t = { o->this_update, o->next_update, o->revoked_at },
     };
+    s->off = reserve(b, sizeof(f));
+    if (s->off != NONE)
+        memcpy(b->p + s->off, &f, sizeof(f));
+}
+
+/* A tc_probe in the block. */
+typedef struct flat_probe {
+    double rtt_ms, resumed_ms;
+    int64_t ticket_lifetime, max_early_data;
+    int32_t resumed_round_trips, pad;
+    uint32_t resumption, mechanism, early_data, pad2;
+    int32_t round_trips, hrr, http2, connections, complete, dh_min_bits;
+    int32_t protocols[TC_PROBE_VERSIONS];
+    uint32_t hrr_group, groups;
+    uint32_t suites[TC_PROBE_VERSIONS];
+} flat_probe;
+
+static void put_F_PROBE(builder *b, slot *s, const tc_probe *p)
+{
+    if (p == NULL) {
+        s->off = NONE;
+        return;
+    }
+    flat_probe f = {
+        .rtt_ms = p->rtt_ms, .round_trips = p->handshake_round_trips,
+        .hrr = p->hello_retry_request != 0, .http2 = p->http2 != 0,
+        .connections = p->connections, .complete = p->complete != 0,
+        .dh_min_bits = p->dh_min_bits, .resumed_ms = p->resumed_handshake_ms,
+        .ticket_lifetime = p->ticket_lifetime_s, .resumed_round_trips = p->resumed_round_trips,
+    };
+    f.resumption = add_str(b, p->resumption);
+    f.mechanism = add_str(b, p->resumption_mechanism);
+    f.early_data = add_str(b, p->early_data);
+    f.max_early_data = p->max_early_data;
+    /* Strings and lists first: adding one may move the block. */
+    f.hrr_group = add_str(b, p->hrr_group);
+    f.groups = add_strlist(b, &p->groups);
+    for (int i = 0; i < TC_PROBE_VERSIONS; i++) {
+        f.protocols[i] = p->protocols[i] == 1;
+        f.suites[i] = add_strlist(b, &p->suites[i]);
+    }
     s->off = reserve(b, sizeof(f));
     if (s->off != NONE)
         memcpy(b->p + s->off, &f, sizeof(f));
@@ -402,6 +451,58 @@ static PyObject *ocsp_at(const unsigned char *blob, uint32_t off)
     return out;
 }
 
+/* Sets d[key] = v and drops v; -1 (and d cleared by the caller) on failure. */
+static int set_item(PyObject *d, const char *key, PyObject *v)
+{
+    int rc = v == NULL ? -1 : PyDict_SetItemString(d, key, v);
+    Py_XDECREF(v);
+    return rc;
+}
+
+static PyObject *probe_at(const unsigned char *blob, uint32_t off)
+{
+    static const char *const versions[TC_PROBE_VERSIONS] = { "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3" };
+    flat_probe f;
+    if (off == NONE)
+        Py_RETURN_NONE;
+    memcpy(&f, blob + off, sizeof(f));
+    PyObject *out = PyDict_New(), *protocols = PyDict_New(), *suites = PyDict_New();
+    int bad = out == NULL || protocols == NULL || suites == NULL;
+    for (int i = 0; !bad && i < TC_PROBE_VERSIONS; i++)
+        bad = set_item(protocols, versions[i], PyBool_FromLong(f.protocols[i])) < 0 ||
+              set_item(suites, versions[i], strlist_at(blob, f.suites[i])) < 0;
+    if (!bad) {
+        bad = set_item(out, "rtt_ms", ms_or_none(f.rtt_ms)) < 0 ||
+              set_item(out, "handshake_round_trips",
+                       f.round_trips > 0 ? PyLong_FromLong(f.round_trips) : Py_NewRef(Py_None)) < 0 ||
+              set_item(out, "hello_retry_request", PyBool_FromLong(f.hrr)) < 0 ||
+              set_item(out, "hrr_group", str_at(blob, f.hrr_group)) < 0 ||
+              set_item(out, "protocols", Py_NewRef(protocols)) < 0 ||
+              set_item(out, "cipher_suites", Py_NewRef(suites)) < 0 ||
+              set_item(out, "groups", strlist_at(blob, f.groups)) < 0 ||
+              set_item(out, "http2", PyBool_FromLong(f.http2)) < 0 ||
+              set_item(out, "connections", PyLong_FromLong(f.connections)) < 0 ||
+              set_item(out, "complete", PyBool_FromLong(f.complete)) < 0 ||
+              set_item(out, "dh_min_bits",
+                       f.dh_min_bits > 0 ? PyLong_FromLong(f.dh_min_bits) : Py_NewRef(Py_None)) < 0 ||
+              set_item(out, "resumption", str_at(blob, f.resumption)) < 0 ||
+              set_item(out, "resumption_mechanism", str_at(blob, f.mechanism)) < 0 ||
+              set_item(out, "resumed_handshake_ms", ms_or_none(f.resumed_ms)) < 0 ||
+              set_item(out, "resumed_round_trips", f.resumed_round_trips >= 0
+                       ? PyLong_FromLong(f.resumed_round_trips) : Py_NewRef(Py_None)) < 0 ||
+              set_item(out, "ticket_lifetime_s", f.ticket_lifetime >= 0
+                       ? PyLong_FromLongLong((long long)f.ticket_lifetime) : Py_NewRef(Py_None)) < 0 ||
+              set_item(out, "early_data", str_at(blob, f.early_data)) < 0 ||
+              set_item(out, "max_early_data", f.max_early_data >= 0
+                       ? PyLong_FromLongLong((long long)f.max_early_data) : Py_NewRef(Py_None)) < 0;
+    }
+    Py_XDECREF(protocols);
+    Py_XDECREF(suites);
+    if (bad)
+        Py_CLEAR(out);
+    return out;
+}
+
 static PyObject *get_field(PyObject *op, void *closure)
 {
     int which = (int)(intptr_t)closure;
@@ -426,6 +527,8 @@ static PyObject *get_field(PyObject *op, void *closure)
         return timings_at(blob, s->off);
     case F_OCSP:
         return ocsp_at(blob, s->off);
+    case F_PROBE:
+        return probe_at(blob, s->off);
     }
     PyErr_SetString(PyExc_RuntimeError, "a report field of no known kind");
     return NULL;

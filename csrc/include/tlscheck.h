@@ -353,6 +353,38 @@ typedef struct tc_ocsp {
     char *error;               /* owned: why verified is 0, a sentence fragment; NULL when verified */
 } tc_ocsp;
 
+/* The probe (survey.c, driven by live.c): what connections beyond the
+ * health check learned about the endpoint.  Only on a check asked for it
+ * (tc_check_params.probe); every field is measured, never guessed. */
+#define TC_PROBE_VERSIONS 4        /* index 0..3: TLS 1.0, 1.1, 1.2, 1.3 */
+#define TC_PROBE_MAX_CONNECTIONS 32 /* in all, the health check's included */
+typedef struct tc_probe {
+    double rtt_ms;                 /* the fastest TCP connect seen, -1 unknown */
+    int handshake_round_trips;     /* of the health check's full handshake, 0 unknown */
+    int hello_retry_request;       /* the server answered with a HelloRetryRequest */
+    char *hrr_group;               /* the group it asked for then, or NULL; owned */
+    int protocols[TC_PROBE_VERSIONS];   /* 1 accepted, 0 refused */
+    tc_strlist suites[TC_PROBE_VERSIONS];   /* accepted suites, in the order found */
+    tc_strlist groups;             /* accepted key-exchange groups ("X25519", "P-256") */
+    int http2;                     /* the server chose h2 when offered by ALPN */
+    int connections;               /* connections in all, the health check's included */
+    int complete;                  /* every planned connection ran (no budget cut, no deadline) */
+    int dh_min_bits;               /* the smallest DHE group seen, 0 when none */
+    /* Resumption: a full handshake closed cleanly (close_notify), then a
+     * connection offering its session. */
+    const char *resumption;        /* static "accepted" / "refused" / "unsupported", NULL: not asked */
+    const char *resumption_mechanism;   /* static "ticket" / "session_id", or NULL */
+    double resumed_handshake_ms;   /* -1 when not resumed */
+    int resumed_round_trips;       /* -1 when not resumed */
+    long ticket_lifetime_s;        /* the ticket's lifetime hint, -1 when none */
+    /* 0-RTT: a fresh ticket (they may be single-use), then real early
+     * bytes sent with it. */
+    const char *early_data;        /* static "accepted" / "rejected" / "unsupported", NULL: not asked */
+    long max_early_data;           /* bytes the ticket allows, -1 when no ticket said */
+} tc_probe;
+
+void tc_probe_free(tc_probe *p);
+
 typedef struct tc_report {
     tc_problem *problems;      /* sorted: table order, then depth */
     size_t n_problems;
@@ -380,6 +412,7 @@ typedef struct tc_report {
     char *alpn;                /* "h2", "http/1.1", or NULL */
     int ocsp_stapled;
     tc_ocsp *ocsp;             /* the stapled response judged, or NULL: none stapled; owned */
+    tc_probe *probe;           /* the probe's findings, or NULL: no probe asked; owned */
     int client_cert_requested;
     tc_strlist client_ca_names;   /* RFC 4514 names the server accepts */
     char *peer_banner;         /* first bytes of a non-TLS peer, escaped, or NULL */
@@ -543,6 +576,7 @@ typedef struct tc_check_params {
     const char *server_name;   /* SNI and name to verify; NULL: host (no SNI for an IP) */
     double timeout;            /* seconds, bounds DNS + connect + handshake */
     tc_verify_params verify;   /* hostname is filled from server_name/host */
+    int probe;                 /* 1: after the check, survey the endpoint (report->probe) */
     tc_starttls starttls;      /* plaintext preamble before TLS, TC_STARTTLS_NONE: none */
 } tc_check_params;
 

@@ -632,6 +632,37 @@ static void test_tls_servers(tc_client *cl, tc_client *mtls, const char *leaf, c
     }
 }
 
+/* The probe: the survey's connections, one at a time, against s_server
+ * (one client at a time), with tickets and early data. */
+static void test_probe(tc_client *cl, const char *leaf, const char *key)
+{
+    s_server s;
+    const char *args[] = { "-cert", leaf, "-key", key, "-early_data", "-alpn", "h2", NULL };
+    CHECK(s_server_start(&s, args));
+    tc_check_params p = { .host = "127.0.0.1", .port = s.port, .timeout = 5, .probe = 1 };
+    tc_report *r = NULL;
+    tc_error err;
+    tc_verify_params_init(&p.verify);
+    tc_error_clear(&err);
+    CHECK(tc_check_run(cl, &p, &r, &err) == TC_OK);
+    const tc_probe *pr = r ? r->probe : NULL;
+    CHECK(pr != NULL);
+    if (pr != NULL) {
+        CHECK(pr->rtt_ms >= 0 && pr->handshake_round_trips == 1 && !pr->hello_retry_request);
+        CHECK(pr->protocols[3] == 1 && pr->protocols[0] == 0);
+        CHECK(pr->suites[3].count == 3);
+        CHECK(pr->groups.count >= 3);
+        CHECK(pr->http2 == 1);
+        CHECK(pr->resumption && strcmp(pr->resumption, "accepted") == 0);
+        CHECK(pr->early_data && strcmp(pr->early_data, "accepted") == 0);
+        CHECK(pr->max_early_data > 0 && pr->resumed_round_trips == 0);
+        CHECK(pr->complete && pr->connections > 1 && pr->connections <= TC_PROBE_MAX_CONNECTIONS);
+        CHECK(find(r, TC_KIND_LEGACY_PROTOCOL) == NULL && find(r, TC_KIND_WEAK_CIPHER) == NULL);
+    }
+    tc_report_free(r);
+    s_server_stop(&s);
+}
+
 static void test_success(tc_client *cl, const char *leaf, const char *key)
 {
     s_server s;
@@ -935,6 +966,7 @@ int main(void)
     test_ipv6(cl);
     test_many_one_thread(cl);
     test_tls_servers(cl, mtls, leaf_path, key_path, ca_path);
+    test_probe(cl, leaf_path, key_path);
     test_success(cl, leaf_path, key_path);
 
     tc_client_free(cl);

@@ -291,8 +291,21 @@ static void on_message(int write_p, int version, int content_type,
         return;
     }
     hs->last_msg_in = p[0];
-    if (p[0] == SSL3_MT_SERVER_HELLO)
+    if (p[0] == SSL3_MT_SERVER_HELLO) {
+        /* OpenSSL 3.0 has no getter for a HelloRetryRequest: it is a
+         * ServerHello whose random is this fixed value (RFC 8446 4.1.3). */
+        static const unsigned char HRR_RANDOM[32] = {
+            0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02,
+            0x1E, 0x65, 0xB8, 0x91, 0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E,
+            0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+        };
         hs->server_hello_seen = 1;
+        /* type (1), length (3), legacy_version (2), then the random. */
+        if (len >= 6 + sizeof(HRR_RANDOM) && memcmp(p + 6, HRR_RANDOM, sizeof(HRR_RANDOM)) == 0)
+            hs->hrr_seen = 1;
+        else
+            hs->real_server_hello = 1;
+    }
     else if (p[0] == SSL3_MT_CERTIFICATE_REQUEST)
         hs->cert_request_seen = 1;
     else if (p[0] == SSL3_MT_NEWSESSION_TICKET)
@@ -839,6 +852,8 @@ static const struct { const char *openssl, *shown; } GROUP_NAMES[] = {
     { "x448", "X448" },
 };
 
+
+
 static const char *group_display(const char *name)
 {
     for (size_t i = 0; i < sizeof(GROUP_NAMES) / sizeof(GROUP_NAMES[0]); i++)
@@ -847,7 +862,24 @@ static const char *group_display(const char *name)
     return name;
 }
 
-static int group_name(SSL *ssl, char *out, size_t len)
+/* The probe's spelling of the NIST curves (RFC 8446's names, as the
+ * issue's contract and `openssl -groups` write them). */
+static const struct { const char *openssl, *shown; } NIST_NAMES[] = {
+    { "secp256r1", "P-256" },
+    { "prime256v1", "P-256" },
+    { "secp384r1", "P-384" },
+    { "secp521r1", "P-521" },
+};
+
+const char *tc_group_probe_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof(NIST_NAMES) / sizeof(NIST_NAMES[0]); i++)
+        if (strcmp(NIST_NAMES[i].openssl, name) == 0)
+            return NIST_NAMES[i].shown;
+    return group_display(name);
+}
+
+int tc_hs_group_name(SSL *ssl, char *out, size_t len)
 {
     out[0] = '\0';
     int nid = SSL_get_negotiated_group(ssl);
@@ -1001,7 +1033,7 @@ tc_status tc_hs_fill_report(const tc_hs *hs, tc_report *r, tc_error *err)
     r->ocsp_stapled = ocsp != NULL && ocsp_len > 0;
     if (!set_str(&r->protocol, SSL_get_version(ssl)) ||
         !set_str(&r->cipher, cipher ? SSL_CIPHER_get_name(cipher) : NULL) ||
-        !set_str(&r->group, group_name(ssl, group, sizeof(group)) ? group : NULL))
+        !set_str(&r->group, tc_hs_group_name(ssl, group, sizeof(group)) ? group : NULL))
         goto nomem;
     if (alpn_len > 0) {
         char text[64];
@@ -1046,6 +1078,18 @@ static const char *weak_suite_reason(const SSL_CIPHER *c)
             (WEAK_SUITES[i].auth_nid != 0 && WEAK_SUITES[i].auth_nid == auth))
             return WEAK_SUITES[i].why;
     return "it is obsolete or below security level 2 (too small a key, or a weak MAC)";
+}
+
+const char *tc_suite_weakness(const SSL_CIPHER *c)
+{
+    int cipher = SSL_CIPHER_get_cipher_nid(c), auth = SSL_CIPHER_get_auth_nid(c);
+    if (cipher == NID_undef)
+        return weak_suite_reason(c);
+    for (size_t i = 0; i < sizeof(WEAK_SUITES) / sizeof(WEAK_SUITES[0]); i++)
+        if ((WEAK_SUITES[i].cipher_nid != 0 && WEAK_SUITES[i].cipher_nid == cipher) ||
+            (WEAK_SUITES[i].auth_nid != 0 && WEAK_SUITES[i].auth_nid == auth))
+            return WEAK_SUITES[i].why;
+    return NULL;
 }
 
 static int main_offers(SSL_CTX *ctx, const SSL_CIPHER *c)

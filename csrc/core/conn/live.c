@@ -12,6 +12,11 @@
  * starttls.c, on the main connection and again on the probe's, under the
  * same deadline; its verdicts are the starttls_* kinds.
  *
+ * With the probe (tc_check_params.probe), a check that connected goes on,
+ * before DONE, to SURVEY_CONNECT <-> SURVEY: one connection at a time,
+ * each planned by survey.c (versions, suites, groups, resumption, 0-RTT)
+ * and closed before the next opens, within the same deadline.
+ *
  * Every state is resumable: tc_check_step does what it can without
  * blocking and says what it waits for (a readable or writable fd, or a
  * timer while glibc resolves).  One monotonic deadline, fixed when the
@@ -33,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <openssl/err.h>
 #include "live_internal.h"
 #include "text.h"
 
@@ -133,7 +139,7 @@ void tc_client_free(tc_client *c)
 
 typedef enum state {
     ST_RESOLVE, ST_CONNECT, ST_STARTTLS, ST_HANDSHAKE, ST_BANNER, ST_POST,
-    ST_PROBE_CONNECT, ST_PROBE, ST_DONE
+    ST_PROBE_CONNECT, ST_PROBE, ST_SURVEY_CONNECT, ST_SURVEY, ST_DONE
 } state;
 
 struct tc_check {
@@ -185,6 +191,13 @@ struct tc_check {
     int rx_drained;
     int writable_hint;         /* tc_check_step_ready: the socket polled writable */
     tc_verdict verdict;        /* held while the probe runs */
+
+    /* The probe (check_params.probe): a survey of the endpoint after the
+     * check, one connection at a time (survey.c plans them). */
+    int want_survey, survey_started;
+    int survey_sub;            /* step_survey_full: 0 handshake, 1 ticket, 2 close */
+    int survey_early_sent;     /* this connection's early bytes are queued */
+    tc_survey survey;
 };
 
 #define AGAIN (-1)
@@ -200,6 +213,7 @@ static void release(tc_check *c)
 {
     close_fd(c);
     tc_hs_clear(&c->hs);
+    tc_survey_clear(&c->survey);
     tc_stls_clear(&c->stls);
     tc_resolve_free(c->res);
     c->res = NULL;
@@ -258,8 +272,12 @@ static tc_status capture_main(tc_check *c)
     return TC_OK;
 }
 
+static int start_survey(tc_check *c, int64_t now);
+
 static void finalize(tc_check *c, int64_t now)
 {
+    if (c->survey_started)
+        goto done;         /* back from the survey: the check was judged before it */
     if (capture_main(c) != TC_OK) {
         fail_hard(c);
         return;
@@ -275,6 +293,9 @@ static void finalize(tc_check *c, int64_t now)
             return;
         }
     }
+    if (c->want_survey && start_survey(c, now))
+        return;
+done:
     release(c);
     c->report->timings.total_ms = ms(tc_now_ns() - c->t_start);
     if (c->report->hostname == NULL && (c->report->hostname = strdup(c->verify_name)) == NULL) {
@@ -396,6 +417,8 @@ static int on_connected(tc_check *c, int64_t now)
         char addr[64];
         c->answered = (int)c->cur;
         c->report->timings.connect_ms = ms(tc_now_ns() - c->t_attempt);
+        if (c->report->probe != NULL)
+            c->report->probe->rtt_ms = c->report->timings.connect_ms;
         tc_addr_format(&c->addrs[c->cur], addr, sizeof(addr));
         if ((c->report->address = strdup(addr)) == NULL) {
             tc_error_set(&c->err, TC_E_NOMEM, "out of memory recording the address");
@@ -814,6 +837,228 @@ static int step_post(tc_check *c, int64_t now)
     }
 }
 
+/* ---- the probe's survey ------------------------------------------- */
+
+/* Each survey connection gets this much, plus a few round trips, within
+ * the check's deadline: a server that swallows a ClientHello it does not
+ * like costs one such wait, not the whole timeout. */
+#define SURVEY_CONN_NS (400 * NS_PER_MS)
+
+/* What the health check's own handshake says (before its SSL goes), and
+ * whether a survey can run: 1 when it started (state ST_SURVEY_CONNECT). */
+static int start_survey(tc_check *c, int64_t now)
+{
+    tc_probe *p = c->report->probe;
+    c->survey_started = 1;
+    if (p == NULL)
+        return 0;
+    if (c->hs.ssl != NULL && c->hs.complete && !c->hs_is_probe) {
+        int v13 = SSL_version(c->hs.ssl) == TLS1_3_VERSION;
+        /* RFC 8446 2.1: a HelloRetryRequest costs one more round trip. */
+        p->hello_retry_request = c->hs.hrr_seen;
+        p->handshake_round_trips = v13 ? 1 + (c->hs.hrr_seen != 0) : 2;
+        if (c->hs.hrr_seen) {
+            char g[64];
+            if (tc_hs_group_name(c->hs.ssl, g, sizeof(g)))
+                p->hrr_group = strdup(tc_group_probe_name(g));
+        }
+        p->http2 = c->report->alpn != NULL && strcmp(c->report->alpn, "h2") == 0;
+    }
+    /* A STARTTLS endpoint would need its preamble on every survey
+     * connection: not done yet, so its probe holds only what the check's
+     * own handshake measured (complete stays 0). */
+    if (c->answered < 0 || c->deadline - now <= PROBE_MIN_NS || c->starttls != TC_STARTTLS_NONE)
+        return 0;
+    close_fd(c);
+    tc_hs_clear(&c->hs);
+    c->hs_is_probe = 1;
+    tc_survey_init(&c->survey, p);
+    c->st = ST_SURVEY_CONNECT;
+    return 1;
+}
+
+static void survey_finish(tc_check *c, int64_t now)
+{
+    close_fd(c);
+    tc_hs_clear(&c->hs);
+    tc_render_vars base = { .target = c->report->target, .sni = c->sni_arg,
+                            .hostname = c->host };
+    if (tc_survey_findings(&c->survey, c->report, &base, &c->err) != TC_OK) {
+        fail_hard(c);
+        return;
+    }
+    finalize(c, now);
+}
+
+/* One survey connection is over: its outcome to the plan, its socket
+ * closed before the next one opens (a server serving one connection at a
+ * time never has ours queued behind each other). */
+static int survey_conn_done(tc_check *c, int accepted)
+{
+    tc_survey_record(&c->survey, &c->hs, accepted);
+    close_fd(c);
+    tc_hs_clear(&c->hs);
+    c->st = ST_SURVEY_CONNECT;
+    return AGAIN;
+}
+
+static int step_survey_connect(tc_check *c, int64_t now)
+{
+    int se = 0;
+    if (c->fd < 0) {
+        if (tc_hs_init(&c->hs, c->client->probe_ctx, c->sni, &c->err) != TC_OK) {
+            fail_hard(c);
+            return AGAIN;
+        }
+        if (!tc_survey_next(&c->survey, c->hs.ssl)) {
+            survey_finish(c, now);
+            return AGAIN;
+        }
+        double rtt = c->report->probe->rtt_ms;
+        int64_t budget = SURVEY_CONN_NS + (rtt > 0 ? 6 * (int64_t)(rtt * NS_PER_MS) : 0);
+        c->attempt_deadline = now + budget < c->deadline ? now + budget : c->deadline;
+        int result;
+        c->t_attempt = tc_now_ns();
+        if (tc_connect_start(&c->addrs[c->answered], &c->fd, &result, &se, &c->err) != TC_OK) {
+            fail_hard(c);
+            return AGAIN;
+        }
+        if (c->fd >= 0)
+            c->fd_serial++;
+        c->writable_hint = 0;
+        if (result < 0) {          /* the server stopped accepting: the survey ends */
+            survey_finish(c, now);
+            return AGAIN;
+        }
+        if (result > 0 && !tc_fd_ready(c->fd, POLLOUT)) {
+            c->wake = c->attempt_deadline;
+            return TC_STEP_WANT_WRITE;
+        }
+    } else if (!c->writable_hint && !tc_fd_ready(c->fd, POLLOUT)) {
+        if (now < c->attempt_deadline) {
+            c->wake = c->attempt_deadline;
+            return TC_STEP_WANT_WRITE;
+        }
+        survey_finish(c, now);
+        return AGAIN;
+    }
+    if (tc_connect_finish(c->fd, &se) != 0) {
+        survey_finish(c, now);
+        return AGAIN;
+    }
+    double took = ms(tc_now_ns() - c->t_attempt);
+    tc_probe *p = c->report->probe;
+    if (p->rtt_ms < 0 || took < p->rtt_ms)
+        p->rtt_ms = took;
+    c->peer_eof = 0;
+    c->io_errno = 0;
+    c->rx_drained = 1;     /* the server speaks after our ClientHello */
+    c->survey_sub = 0;
+    c->survey_early_sent = 0;
+    c->survey.handshake_ms = -1;
+    c->t_hs_start = tc_now_ns();
+    c->st = ST_SURVEY;
+    return AGAIN;
+}
+
+/* A connection that finishes its handshake (resumption): then, for the
+ * first one in TLS 1.3, reads until the server's NewSessionTicket (it
+ * comes after the handshake: a client that closes at once has none),
+ * and closes with close_notify, bounded by the connection's deadline. */
+static int step_survey_full(tc_check *c, int64_t now)
+{
+    int rounds = 0;
+    for (;;) {
+        tc_verdict v;
+        if (c->survey_sub == 0) {
+            const char *early = tc_survey_early_bytes(&c->survey);
+            if (early != NULL && !c->survey_early_sent) {
+                size_t written = 0;
+                c->survey_early_sent = 1;
+                ERR_clear_error();
+                /* Queues ClientHello and the early bytes in memory. */
+                if (SSL_write_early_data(c->hs.ssl, early, strlen(early), &written) != 1)
+                    ERR_clear_error();
+            }
+            tc_hs_result hr = tc_hs_advance(&c->hs, &v);
+            if (hr == TC_HS_FAILED)
+                return survey_conn_done(c, 0);
+            if (hr == TC_HS_DONE) {
+                c->survey.handshake_ms = ms(tc_now_ns() - c->t_hs_start);
+                c->survey_sub = tc_survey_full(&c->survey) == 2 &&
+                                SSL_version(c->hs.ssl) == TLS1_3_VERSION ? 1 : 2;
+                continue;
+            }
+        } else if (c->survey_sub == 1) {
+            tc_hs_result hr = tc_hs_post(&c->hs, &v);
+            if (hr != TC_HS_WANT || now >= c->attempt_deadline) {
+                c->survey_sub = 2;
+                continue;
+            }
+        } else {
+            ERR_clear_error();
+            (void)SSL_shutdown(c->hs.ssl);   /* queues our close_notify */
+            ERR_clear_error();
+            (void)flush_out(c);
+            return survey_conn_done(c, 1);
+        }
+        int w = flush_out(c);
+        if (w > 0) {
+            c->wake = c->attempt_deadline;
+            return TC_STEP_WANT_WRITE;
+        }
+        int got = pump_in(c, 1);
+        if (got == -2)
+            return AGAIN;
+        if (got > 0) {
+            if (another_round(&rounds))
+                continue;
+            return yield(c);
+        }
+        if (got < 0 || w < 0 || now >= c->attempt_deadline) {
+            if (c->survey_sub == 1) {
+                c->survey_sub = 2;
+                continue;
+            }
+            return survey_conn_done(c, 0);
+        }
+        c->wake = c->attempt_deadline;
+        return TC_STEP_WANT_READ;
+    }
+}
+
+static int step_survey(tc_check *c, int64_t now)
+{
+    int rounds = 0;
+    if (tc_survey_full(&c->survey))
+        return step_survey_full(c, now);
+    for (;;) {
+        tc_verdict v;
+        tc_hs_result hr = tc_hs_advance(&c->hs, &v);
+        if (tc_survey_learned(&c->hs))
+            return survey_conn_done(c, 1);
+        if (hr != TC_HS_WANT)
+            return survey_conn_done(c, 0);
+        int w = flush_out(c);
+        if (w > 0) {
+            c->wake = c->attempt_deadline;
+            return TC_STEP_WANT_WRITE;
+        }
+        int got = pump_in(c, 1);
+        if (got == -2)
+            return AGAIN;
+        if (got > 0) {
+            if (another_round(&rounds))
+                continue;
+            return yield(c);
+        }
+        if (got < 0 || w < 0 || now >= c->attempt_deadline)
+            return survey_conn_done(c, 0);
+        c->wake = c->attempt_deadline;
+        return TC_STEP_WANT_READ;
+    }
+}
+
 /* ---- resolving ----------------------------------------------------- */
 
 static int step_resolve(tc_check *c, int64_t now)
@@ -897,6 +1142,10 @@ static void on_deadline(tc_check *c, int64_t now)
     case ST_PROBE:
         add_verdict(c, &c->verdict, now);
         return;
+    case ST_SURVEY_CONNECT:
+    case ST_SURVEY:
+        survey_finish(c, now);
+        return;
     case ST_DONE:
         return;
     }
@@ -944,6 +1193,12 @@ tc_step tc_check_step_ready(tc_check *c, int writable)
             break;
         case ST_POST:
             r = step_post(c, now);
+            break;
+        case ST_SURVEY_CONNECT:
+            r = step_survey_connect(c, now);
+            break;
+        case ST_SURVEY:
+            r = step_survey(c, now);
             break;
         case ST_DONE:
             break;
@@ -1072,6 +1327,17 @@ tc_status tc_check_new(tc_client *client, const tc_check_params *p, tc_check **o
     snprintf(c->report->target, target_len, strchr(c->host, ':') ? "[%s]:%d" : "%s:%d",
              c->host, c->port);
     c->report->port = c->port;
+    if (p->probe) {
+        c->want_survey = 1;
+        if ((c->report->probe = calloc(1, sizeof(*c->report->probe))) == NULL)
+            goto nomem;
+        c->report->probe->rtt_ms = -1;
+        c->report->probe->resumed_handshake_ms = -1;
+        c->report->probe->resumed_round_trips = -1;
+        c->report->probe->ticket_lifetime_s = -1;
+        c->report->probe->max_early_data = -1;
+        c->report->probe->connections = 1;     /* the check's own */
+    }
     c->report->starttls = tc_starttls_name(c->starttls);
     if (c->sni != NULL && (c->report->server_name = strdup(c->sni)) == NULL)
         goto nomem;

@@ -116,6 +116,8 @@ typedef struct tc_hs {
     int cert_request_seen;         /* the server asked for a client certificate */
     int client_cert_sent;          /* and we answered with a non-empty one */
     int ticket_seen;               /* NewSessionTicket after the handshake */
+    int hrr_seen;                  /* a HelloRetryRequest came (TLS 1.3) */
+    int real_server_hello;         /* a ServerHello that is no HelloRetryRequest */
     int last_msg_in;               /* last handshake message type received, -1 */
     int complete;                  /* SSL_do_handshake returned 1 */
 } tc_hs;
@@ -192,6 +194,57 @@ TC_MUST_USE tc_status tc_hs_client_auth_findings(const tc_hs *hs, tc_report *r,
 TC_MUST_USE tc_status tc_hs_fill_report(const tc_hs *hs, tc_report *r,
                                         tc_error *err);
 
+/* NULL when suite c is none of the weak ones (NULL encryption, anonymous,
+ * RC4, DES, 3DES), else why it is weak, in words. */
+const char *tc_suite_weakness(const SSL_CIPHER *c);
+/* "P-256" for secp256r1, "X25519" for x25519; others as given. */
+const char *tc_group_probe_name(const char *name);
+/* The negotiated key-exchange group as report.group writes it ("X25519",
+ * "secp256r1", "ffdhe2048", "DH 1024 bits"); 0 when none. */
+int tc_hs_group_name(SSL *ssl, char *out, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* survey.c: the probe's plan of connections                           */
+/* ------------------------------------------------------------------ */
+
+/* Which connection to open next and what it offers; what each one
+ * learned.  No sockets: live.c opens the connections (states
+ * ST_SURVEY_CONNECT / ST_SURVEY), this file decides them. */
+typedef struct tc_survey {
+    int phase;                     /* the plan's row in progress */
+    int in_phase;                  /* connections made in this row */
+    int tls13;                     /* TLS 1.3 accepted (groups are probed with it) */
+    tc_probe *probe;               /* borrowed: the report's */
+    char weak[400], nofs[400];     /* examples found for the kinds */
+    int planned;                   /* connections this survey may still open */
+    SSL_SESSION *session;          /* owned: the session of the full handshake, to offer again */
+    double handshake_ms;           /* set by live.c before tc_survey_record: the last
+                                      connection's handshake time, -1 when it did not finish */
+} tc_survey;
+
+void tc_survey_init(tc_survey *s, tc_probe *probe);
+void tc_survey_clear(tc_survey *s);     /* frees the kept session */
+/* What the connection just configured needs from live.c: 0 stop at the
+ * ServerHello flight; 1 finish the handshake, then close with
+ * close_notify; 2 the same, reading the server's NewSessionTicket first
+ * (TLS 1.3 sends it after the handshake). */
+int tc_survey_full(const tc_survey *s);
+/* Non-NULL when the connection just configured sends these early bytes
+ * (0-RTT) with its ClientHello: an idempotent request. */
+const char *tc_survey_early_bytes(const tc_survey *s);
+/* 1 and configures ssl (fresh from the probe context) for the next
+ * connection; 0 when the survey is over. */
+TC_MUST_USE int tc_survey_next(tc_survey *s, SSL *ssl);
+/* 1 when hs has learned what its connection was for (ServerHello with
+ * the version, the suite and, in TLS 1.2, the key exchange). */
+int tc_survey_learned(const tc_hs *hs);
+/* Records a connection's outcome: accepted 1 (tc_survey_learned), 0
+ * refused (alert, close, timeout). */
+void tc_survey_record(tc_survey *s, const tc_hs *hs, int accepted);
+/* Adds the probe's warnings to the report (legacy_protocol, weak_cipher,
+ * no_forward_secrecy, weak_dh). */
+TC_MUST_USE tc_status tc_survey_findings(const tc_survey *s, tc_report *r,
+                                         const tc_render_vars *base, tc_error *err);
 /* ------------------------------------------------------------------ */
 /* starttls.c                                                          */
 /* ------------------------------------------------------------------ */

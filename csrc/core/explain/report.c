@@ -31,6 +31,17 @@ static void strlist_free(tc_strlist *l)
     l->count = 0;
 }
 
+void tc_probe_free(tc_probe *p)
+{
+    if (p == NULL)
+        return;
+    free(p->hrr_group);
+    for (int i = 0; i < TC_PROBE_VERSIONS; i++)
+        strlist_free(&p->suites[i]);
+    strlist_free(&p->groups);
+    free(p);
+}
+
 void tc_report_free(tc_report *r)
 {
     if (r == NULL)
@@ -56,6 +67,7 @@ void tc_report_free(tc_report *r)
     free(r->group);
     free(r->alpn);
     strlist_free(&r->client_ca_names);
+    tc_probe_free(r->probe);
     free(r->peer_banner);
     tc_ocsp_free(r->ocsp);
     free(r);
