@@ -244,7 +244,10 @@ def _probe_html(report: Any) -> str:
     if p.rtt_ms is not None and p.handshake_round_trips is not None:
         parts.append(_timelines(p))
     accepted = [k for k, v in p.protocols.items() if v]
-    parts.append(f'<div style="{_MONO};color:#555">protocols: {_e(", ".join(accepted) or "none")}'
+    untested = (f" (not tested: {', '.join(p.untested_protocols)})"
+                if p.untested_protocols else "")
+    parts.append(f'<div style="{_MONO};color:#555">protocols: '
+                 f'{_e((", ".join(accepted) or "none") + untested)}'
                  f'; groups: {_e(", ".join(p.groups) or "none")}'
                  f'; HTTP/2: {"yes" if p.http2 else "no"}</div>')
     parts.append("</div>")

@@ -61,6 +61,10 @@ class Probe:
     http2: bool
     connections: int
     complete: bool
+    #: the versions no survey connection could try (the server stopped
+    #: answering, or the budget or deadline ran out): False in
+    #: ``protocols`` for them means "not known", not "refused"
+    untested_protocols: List[str] = field(default_factory=list, hash=False)
     resumption: Optional[str] = None
     resumption_mechanism: Optional[str] = None
     resumed_handshake_ms: Optional[float] = None
@@ -86,6 +90,8 @@ class Probe:
                    groups=list(data.get("groups") or ()), http2=bool(data.get("http2")),
                    connections=int(data.get("connections") or 0),
                    complete=bool(data.get("complete")),
+                   untested_protocols=[v for v in PROBE_PROTOCOLS
+                                       if v in (data.get("untested_protocols") or ())],
                    resumption=data.get("resumption"),
                    resumption_mechanism=data.get("resumption_mechanism"),
                    resumed_handshake_ms=data.get("resumed_handshake_ms"),
@@ -118,6 +124,7 @@ class Probe:
             "http2": self.http2,
             "connections": self.connections,
             "complete": self.complete,
+            "untested_protocols": list(self.untested_protocols),
             "resumption": self.resumption,
             "resumption_mechanism": self.resumption_mechanism,
             "resumed_handshake_ms": self.resumed_handshake_ms,

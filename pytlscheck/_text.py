@@ -543,6 +543,8 @@ def probe_sections(report: Any) -> List[str]:
         suites = p.cipher_suites.get(proto) or []
         if ok:
             line = f"{names[proto]}: accepted" + (f"; suites: {', '.join(suites)}" if suites else "")
+        elif proto in p.untested_protocols:
+            line = f"{names[proto]}: not tested"
         else:
             line = f"{names[proto]}: refused"
         out += _wrap_long(line + ".", "  ")

@@ -300,3 +300,27 @@ def test_early_data_unsupported(pki):
     with serve(pki, "-tls1_3") as addr:
         p = probe_of(pki, addr).probe
     assert p.early_data == "unsupported" and p.max_early_data == 0, p
+
+
+def test_a_server_that_stops_answering_leaves_versions_untested(pki):
+    """`s_server -naccept 1` serves the check's own connection and exits:
+    the survey's connections are refused.  The version the check itself
+    negotiated is accepted; the others are not known, and are never said
+    to be refused."""
+    with serve(pki, "-naccept", "1") as addr:
+        r = probe_of(pki, addr)
+    p = r.probe
+    assert r.protocol == "TLSv1.3" and p.protocols["TLSv1.3"] is True
+    assert not p.complete
+    assert set(p.untested_protocols) == {"TLSv1", "TLSv1.1", "TLSv1.2"}
+    assert r.to_dict()["probe"]["untested_protocols"] == ["TLSv1", "TLSv1.1", "TLSv1.2"]
+    text = " ".join(r.explain().split())
+    assert "TLS 1.3: accepted" in text
+    for name in ("TLS 1.0", "TLS 1.1", "TLS 1.2"):
+        assert f"{name}: not tested" in text and f"{name}: refused" not in text
+
+
+def test_a_complete_survey_tests_every_version(pki):
+    with serve(pki) as addr:
+        p = probe_of(pki, addr).probe
+    assert p.complete and p.untested_protocols == []

@@ -242,7 +242,7 @@ static void put_F_PROBE(builder *b, slot *s, const tc_probe *p)
     f.hrr_group = add_str(b, p->hrr_group);
     f.groups = add_strlist(b, &p->groups);
     for (int i = 0; i < TC_PROBE_VERSIONS; i++) {
-        f.protocols[i] = p->protocols[i] == 1;
+        f.protocols[i] = p->protocols[i];     /* 1, 0, -1 not tried */
         f.suites[i] = add_strlist(b, &p->suites[i]);
     }
     s->off = reserve(b, sizeof(f));
@@ -467,10 +467,19 @@ static PyObject *probe_at(const unsigned char *blob, uint32_t off)
         Py_RETURN_NONE;
     memcpy(&f, blob + off, sizeof(f));
     PyObject *out = PyDict_New(), *protocols = PyDict_New(), *suites = PyDict_New();
-    int bad = out == NULL || protocols == NULL || suites == NULL;
-    for (int i = 0; !bad && i < TC_PROBE_VERSIONS; i++)
-        bad = set_item(protocols, versions[i], PyBool_FromLong(f.protocols[i])) < 0 ||
+    PyObject *untried = PyList_New(0);
+    int bad = out == NULL || protocols == NULL || suites == NULL || untried == NULL;
+    for (int i = 0; !bad && i < TC_PROBE_VERSIONS; i++) {
+        bad = set_item(protocols, versions[i], PyBool_FromLong(f.protocols[i] == 1)) < 0 ||
               set_item(suites, versions[i], strlist_at(blob, f.suites[i])) < 0;
+        if (!bad && f.protocols[i] < 0) {
+            PyObject *name = PyUnicode_FromString(versions[i]);
+            bad = name == NULL || PyList_Append(untried, name) < 0;
+            Py_XDECREF(name);
+        }
+    }
+    if (!bad)
+        bad = set_item(out, "untested_protocols", Py_NewRef(untried)) < 0;
     if (!bad) {
         bad = set_item(out, "rtt_ms", ms_or_none(f.rtt_ms)) < 0 ||
               set_item(out, "handshake_round_trips",
@@ -498,6 +507,7 @@ static PyObject *probe_at(const unsigned char *blob, uint32_t off)
     }
     Py_XDECREF(protocols);
     Py_XDECREF(suites);
+    Py_XDECREF(untried);
     if (bad)
         Py_CLEAR(out);
     return out;

@@ -363,7 +363,7 @@ typedef struct tc_probe {
     int handshake_round_trips;     /* of the health check's full handshake, 0 unknown */
     int hello_retry_request;       /* the server answered with a HelloRetryRequest */
     char *hrr_group;               /* the group it asked for then, or NULL; owned */
-    int protocols[TC_PROBE_VERSIONS];   /* 1 accepted, 0 refused */
+    int protocols[TC_PROBE_VERSIONS];   /* 1 accepted, 0 refused, -1 not tried */
     tc_strlist suites[TC_PROBE_VERSIONS];   /* accepted suites, in the order found */
     tc_strlist groups;             /* accepted key-exchange groups ("X25519", "P-256") */
     int http2;                     /* the server chose h2 when offered by ALPN */

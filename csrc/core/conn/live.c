@@ -864,6 +864,12 @@ static int start_survey(tc_check *c, int64_t now)
         }
         p->http2 = c->report->alpn != NULL && strcmp(c->report->alpn, "h2") == 0;
     }
+    /* The version the check itself negotiated is accepted, whatever the
+     * survey's connections find (a server may stop answering). */
+    static const char *const versions[TC_PROBE_VERSIONS] = { "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3" };
+    for (int i = 0; c->report->protocol != NULL && i < TC_PROBE_VERSIONS; i++)
+        if (strcmp(c->report->protocol, versions[i]) == 0)
+            p->protocols[i] = 1;
     /* A STARTTLS endpoint would need its preamble on every survey
      * connection: not done yet, so its probe holds only what the check's
      * own handshake measured (complete stays 0). */
@@ -1337,6 +1343,8 @@ tc_status tc_check_new(tc_client *client, const tc_check_params *p, tc_check **o
         c->report->probe->ticket_lifetime_s = -1;
         c->report->probe->max_early_data = -1;
         c->report->probe->connections = 1;     /* the check's own */
+        for (int i = 0; i < TC_PROBE_VERSIONS; i++)
+            c->report->probe->protocols[i] = -1;      /* not tried yet */
     }
     c->report->starttls = tc_starttls_name(c->starttls);
     if (c->sni != NULL && (c->report->server_name = strdup(c->sni)) == NULL)
