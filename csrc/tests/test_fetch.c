@@ -4,7 +4,95 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include "tc_test.h"
+#include <openssl/pkcs7.h>
 #include "fetch.h"
+#include "tc_pki.h"
+
+#define T0 ((int64_t)1767225600)   /* 2026-01-01 00:00 UTC */
+
+/* One DER, PEM or PKCS#7 (DER, PEM) rendering of x into buf. */
+static size_t render(X509 *x, int how, unsigned char *buf, size_t cap)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    int ok = 0;
+    if (b == NULL)
+        abort();
+    if (how == 0) {
+        ok = i2d_X509_bio(b, x);
+    } else if (how == 1) {
+        ok = PEM_write_bio_X509(b, x);
+    } else {
+        PKCS7 *p7 = PKCS7_new();
+        STACK_OF(X509) *sk = sk_X509_new_null();
+        ok = p7 != NULL && sk != NULL && PKCS7_set_type(p7, NID_pkcs7_signed) &&
+             PKCS7_content_new(p7, NID_pkcs7_data) && PKCS7_add_certificate(p7, x) &&
+             (how == 2 ? i2d_PKCS7_bio(b, p7) : PEM_write_bio_PKCS7(b, p7));
+        sk_X509_free(sk);
+        PKCS7_free(p7);
+    }
+    char *p = NULL;
+    long n = BIO_get_mem_data(b, &p);
+    if (!ok || n <= 0 || (size_t)n > cap)
+        abort();
+    memcpy(buf, p, (size_t)n);
+    BIO_free(b);
+    return (size_t)n;
+}
+
+/* The body of a caIssuers URL: parsed, and whether it completes a path. */
+static void aia_tests(void)
+{
+    pki_spec s = pki_ca(T0 - 400 * PKI_DAY, "AIA Root", NULL);
+    pki_cert root = pki_mint(&s);
+    s = pki_ca(T0 - 300 * PKI_DAY, "AIA Intermediate", &root);
+    pki_cert inter = pki_mint(&s);
+    s = pki_ca(T0 - 300 * PKI_DAY, "Unrelated CA", NULL);
+    pki_cert other = pki_mint(&s);
+    s = pki_leaf(T0 - 10 * PKI_DAY, "aia.example", &inter);
+    pki_cert leaf = pki_mint(&s);
+    STACK_OF(X509) *anchors = pki_stack(root.x, NULL), *served = pki_stack(leaf.x, NULL);
+    tc_trust *t = NULL;
+    tc_error err;
+    tc_error_clear(&err);
+    if (tc_trust_new_certs(anchors, &t, &err) != TC_OK)
+        abort();
+    tc_verify_params p;
+    tc_verify_params_init(&p);
+    p.has_at = 1;
+    p.at = T0;
+    p.hostname = "aia.example";
+    static unsigned char buf[16384];
+    const char *why = NULL;
+    for (int how = 0; how < 4; how++) {
+        size_t n = render(inter.x, how, buf, sizeof(buf));
+        STACK_OF(X509) *got = NULL;
+        CHECK(tc_aia_certs(buf, n, &got, &why) == 1);
+        CHECK(got != NULL && sk_X509_num(got) == 1 && X509_cmp(sk_X509_value(got, 0), inter.x) == 0);
+        CHECK(tc_aia_completes(t, served, got, &p, &err) == 1);
+        sk_X509_pop_free(got, X509_free);
+    }
+    /* Without it the chain is incomplete; an unrelated CA does not help. */
+    STACK_OF(X509) *none = sk_X509_new_null(), *got = NULL;
+    CHECK(tc_aia_completes(t, served, none, &p, &err) == 0);
+    size_t n = render(other.x, 0, buf, sizeof(buf));
+    CHECK(tc_aia_certs(buf, n, &got, &why) == 1);
+    CHECK(tc_aia_completes(t, served, got, &p, &err) == 0);
+    sk_X509_pop_free(got, X509_free);
+    sk_X509_free(none);
+    /* Garbage, nothing, a truncated certificate. */
+    got = NULL;
+    CHECK(tc_aia_certs((const unsigned char *)"<html>404</html>", 16, &got, &why) == 0 && got == NULL);
+    CHECK(why != NULL && strstr(why, "not a certificate") != NULL);
+    CHECK(tc_aia_certs(buf, 0, &got, &why) == 0);
+    CHECK(tc_aia_certs(buf, n - 5, &got, &why) == 0 && got == NULL);
+    tc_trust_free(t);
+    sk_X509_pop_free(anchors, X509_free);
+    sk_X509_pop_free(served, X509_free);
+    pki_free(&leaf);
+    pki_free(&other);
+    pki_free(&inter);
+    pki_free(&root);
+}
 
 static struct sockaddr_storage addr(const char *lit)
 {
@@ -177,5 +265,6 @@ int main(void)
     memcpy(big, "HTTP/1.1 200 OK\r\nX: ", 20);
     CHECK(parse(big, TC_FETCH_MAX_HEAD + 10, 0, &r) == TC_HTTP_FAILED);
 
+    aia_tests();
     return TC_TEST_DONE();
 }

@@ -10,6 +10,9 @@
 #include <string.h>
 #include <strings.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 #include "fetch.h"
 
 /* ------------------------------------------------------------------ */
@@ -433,4 +436,91 @@ tc_http_result tc_http_parse(const unsigned char *buf, size_t len, int eof, tc_h
     if (!eof)
         return TC_HTTP_WANT;
     return body_put(r, p, have);
+}
+
+/* ------------------------------------------------------------------ */
+/* What a caIssuers URL serves                                         */
+/* ------------------------------------------------------------------ */
+
+static STACK_OF(X509) *pkcs7_certs(PKCS7 *p7)
+{
+    if (p7 == NULL || !PKCS7_type_is_signed(p7) || p7->d.sign == NULL || p7->d.sign->cert == NULL ||
+        sk_X509_num(p7->d.sign->cert) == 0)
+        return NULL;
+    STACK_OF(X509) *out = sk_X509_new_null();
+    if (out == NULL)
+        return NULL;
+    for (int i = 0; i < sk_X509_num(p7->d.sign->cert); i++) {
+        X509 *x = sk_X509_value(p7->d.sign->cert, i);
+        if (!X509_up_ref(x))
+            goto fail;
+        if (!sk_X509_push(out, x)) {
+            X509_free(x);
+            goto fail;
+        }
+    }
+    return out;
+fail:
+    sk_X509_pop_free(out, X509_free);
+    return NULL;
+}
+
+int tc_aia_certs(const unsigned char *body, size_t len, STACK_OF(X509) **out, const char **why)
+{
+    tc_error err;
+    *out = NULL;
+    if (len == 0 || len > TC_FETCH_MAX_BODY || len > INT32_MAX) {
+        *why = "the URL served nothing";
+        return 0;
+    }
+    tc_error_clear(&err);
+    if (tc_certs_parse(body, len, "the fetched data", out, &err) == TC_OK)
+        return 1;
+    ERR_clear_error();
+    /* PKCS#7 certs-only, DER then PEM. */
+    const unsigned char *p = body;
+    PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)len);
+    if (p7 != NULL && p != body + len) {
+        PKCS7_free(p7);
+        p7 = NULL;
+    }
+    if (p7 == NULL) {
+        ERR_clear_error();
+        BIO *b = BIO_new_mem_buf(body, (int)len);
+        if (b != NULL) {
+            p7 = PEM_read_bio_PKCS7(b, NULL, NULL, NULL);
+            BIO_free(b);
+        }
+    }
+    ERR_clear_error();
+    *out = pkcs7_certs(p7);
+    PKCS7_free(p7);
+    if (*out != NULL)
+        return 1;
+    *why = "the URL served something that is not a certificate (DER, PEM or PKCS#7)";
+    return 0;
+}
+
+int tc_aia_completes(const tc_trust *trust, STACK_OF(X509) *chain, STACK_OF(X509) *extra,
+                     const tc_verify_params *params, tc_error *err)
+{
+    STACK_OF(X509) *all = sk_X509_dup(chain);
+    tc_report *r = NULL;
+    int ans = -1;
+    if (all == NULL) {
+        tc_error_set(err, TC_E_NOMEM, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < sk_X509_num(extra); i++)
+        if (!sk_X509_push(all, sk_X509_value(extra, i))) {
+            tc_error_set(err, TC_E_NOMEM, "out of memory");
+            goto done;
+        }
+    if (tc_report_new(&r, err) != TC_OK || tc_verify(r, trust, all, params, err) != TC_OK)
+        goto done;
+    ans = r->verified != NULL;
+done:
+    tc_report_free(r);
+    sk_X509_free(all);   /* borrowed certificates */
+    return ans;
 }

@@ -72,4 +72,23 @@ typedef struct tc_http_resp {
  * else FAILED). */
 tc_http_result tc_http_parse(const unsigned char *buf, size_t len, int eof, tc_http_resp *r);
 
+
+
+/* ------------------------------------------------------------------ */
+/* What a caIssuers URL serves                                         */
+/* ------------------------------------------------------------------ */
+#include <openssl/x509.h>
+#include "tlscheck.h"
+
+/* The certificates in a fetched body: one DER certificate, PKCS#7
+ * certs-only (DER or PEM), or PEM certificates.  Returns 1 with *out a new
+ * stack (sk_X509_pop_free), or 0 with *why in words. */
+int tc_aia_certs(const unsigned char *body, size_t len, STACK_OF(X509) **out, const char **why);
+
+/* Whether chain (as served) with extra added as untrusted intermediates
+ * verifies to an anchor of trust under params: 1 yes, 0 no, -1 when it
+ * could not be judged (err set).  A fresh report: the check's is not
+ * touched. */
+int tc_aia_completes(const tc_trust *trust, STACK_OF(X509) *chain, STACK_OF(X509) *extra,
+                     const tc_verify_params *params, tc_error *err);
 #endif
