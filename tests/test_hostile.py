@@ -777,6 +777,6 @@ def test_fuzz_corpus_and_crashers_replay_cleanly():
     done = subprocess.run(["make", "-s", "-C", os.path.join(REPO, "csrc", "fuzz"), "replay-run"],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
-    for target in ("cert", "hostname", "verify", "handshake"):
+    for target in ("cert", "hostname", "verify", "handshake", "fetch"):
         assert f"replay_{target}:" in done.stdout
     assert " 0 inputs" not in done.stdout

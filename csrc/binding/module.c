@@ -12,6 +12,8 @@
  */
 #include "binding.h"
 #include "tc_mint.h"
+#include "fetch.h"
+#include "live_internal.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -228,6 +230,23 @@ static PyObject *core_sigcache_clear(PyObject *module, PyObject *Py_UNUSED(ignor
 {
     tc_sigcache_clear();
     Py_RETURN_NONE;
+}
+
+/* The rule for URLs taken from certificates (fetch.c), by address. */
+static PyObject *core_fetch_addr_allowed(PyObject *module, PyObject *args)
+{
+    const char *target, *address;
+    tc_addr t, a;
+    if (!PyArg_ParseTuple(args, "ss:fetch_addr_allowed", &target, &address))
+        return NULL;
+    if (!tc_addr_from_literal(target, 0, &t))
+        return PyErr_Format(PyExc_ValueError, "target is not an IP address: %R", PyTuple_GET_ITEM(args, 0));
+    if (!tc_addr_from_literal(address, 0, &a))
+        return PyErr_Format(PyExc_ValueError, "address is not an IP address: %R", PyTuple_GET_ITEM(args, 1));
+    const char *why = NULL;
+    int ok = tc_fetch_addr_allowed((const struct sockaddr *)&t.ss, (const struct sockaddr *)&a.ss, &why);
+    return Py_BuildValue("(Os)", ok ? Py_True : Py_False,
+                         tc_addr_class_name(tc_addr_classify((const struct sockaddr *)&a.ss)));
 }
 
 static PyMethodDef TrustStore_methods[] = {
@@ -809,6 +828,9 @@ static PyMethodDef core_methods[] = {
     {"sigcache_stats", core_sigcache_stats, METH_NOARGS,
      "sigcache_stats() -> {'hits': n, 'misses': n}\n\nHow often a CA certificate's signature "
      "was found already verified (hits) or was verified (misses), process-wide."},
+    {"fetch_addr_allowed", core_fetch_addr_allowed, METH_VARARGS,
+     "fetch_addr_allowed(target, address) -> (allowed, address_class)\n\nThe rule for URLs taken "
+     "from certificates: may a check of `target` fetch from `address` (IP literals)."},
     {"sigcache_clear", core_sigcache_clear, METH_NOARGS,
      "sigcache_clear()\n\nForgets every remembered signature and zeroes the counters."},
     {"mint", KW(core_mint), METH_VARARGS | METH_KEYWORDS,

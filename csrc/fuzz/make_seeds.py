@@ -233,6 +233,7 @@ def main() -> None:
     write("handshake", "close-notify", b"\x00" + rec(21, b"\x01\x00"))
     ocsp_seeds()
     starttls_seeds()
+    fetch_seeds()
     print("seeds written under", CORPUS)
 
 
@@ -279,8 +280,31 @@ def starttls_seeds() -> None:
           b"<host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>")
 
 
+def fetch_seeds() -> None:
+    """HTTP answers to an AIA fetch (the options byte's bits 0-2: chunking;
+    bit 3: the Location parsed as absolute).  No certificates:
+    `python csrc/fuzz/make_seeds.py fetch` writes only these."""
+    clear("fetch")
+    der = b"\x30\x82\x01\x00" + b"\x00" * 16
+    write("fetch", "length", b"\x00HTTP/1.1 200 OK\r\nContent-Type: application/pkix-cert\r\n"
+          b"Content-Length: 20\r\n\r\n" + der)
+    write("fetch", "length-bytewise", b"\x01HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n" + der)
+    write("fetch", "chunked", b"\x03HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+          b"4\r\n0\x82\x01\x00\r\na;ext=1\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n")
+    write("fetch", "close-delimited", b"\x02HTTP/1.0 200 OK\r\n\r\n-----BEGIN CERTIFICATE-----\n")
+    write("fetch", "redirect-relative", b"\x00HTTP/1.1 302 Found\r\nLocation: /int.der\r\n"
+          b"Content-Length: 0\r\n\r\n")
+    write("fetch", "redirect-absolute", b"\x08HTTP/1.1 301 Moved\r\nLocation: http://[::1]:81/x?y#z\r\n\r\n")
+    write("fetch", "redirect-credentials", b"\x08HTTP/1.1 307 T\r\nLocation: http://u:p@h/\r\n\r\n")
+    write("fetch", "not-found", b"\x04HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found")
+    write("fetch", "too-large", b"\x00HTTP/1.1 200 OK\r\nContent-Length: 99999\r\n\r\n")
+    write("fetch", "ssh", b"\x00SSH-2.0-OpenSSH_9.2\r\n")
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["starttls"]:
         starttls_seeds()
+    elif sys.argv[1:] == ["fetch"]:
+        fetch_seeds()
     else:
         main()

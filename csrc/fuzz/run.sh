@@ -13,7 +13,7 @@ set -uo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH=${FUZZ_SECONDS:-10}
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(cert hostname verify handshake ocsp starttls)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(cert hostname verify handshake ocsp starttls fetch)
 
 make -s fuzzers || exit 1
 mkdir -p build/work build/artifacts
