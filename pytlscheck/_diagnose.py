@@ -32,6 +32,7 @@ import os
 import re
 import ssl
 import sys
+import time
 from typing import Any, Callable, Dict, Hashable, Iterator, List, Literal, Optional, Tuple
 from urllib.parse import urlsplit
 
@@ -668,12 +669,16 @@ def _run(exc: BaseException, timeout: float, trust: Any,
     server_name = ev.server_name
     if server_name == target.host or (server_name is None and not target.is_ip):
         server_name = None         # check() sends and verifies the host itself
-    def checked(store: Any) -> Report:
+    # One deadline for the whole diagnosis: the checks against other
+    # stores share what the first one left of `timeout`.
+    deadline = time.monotonic() + timeout
+
+    def checked(store: Any, budget: float = timeout) -> Report:
         key = (target.display, server_name, _trust_key(store))
         found = cache.get(key) if cache is not None else None
         if found is None:
             found = check(target.display, server_name=server_name, trust=store,
-                          timeout=timeout)
+                          timeout=budget)
             if cache is not None:
                 cache[key] = found
         return found
@@ -684,7 +689,10 @@ def _run(exc: BaseException, timeout: float, trust: Any,
         # The client's own store has no path either: would another store
         # (the system's, certifi's) have one?  Then that is the diagnosis.
         for store, name in _other_stores(used):
-            alt = checked(store)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            alt = checked(store, left)
             if not _no_trusted_path(alt) and not any(
                     issubclass(p.exception, ConnectionProblem) for p in alt.errors):
                 report, other_store = alt, True
